@@ -1,0 +1,102 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "moat",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "moat", targets: ["moat"]),
+        .executable(name: "moat-bench-sync", targets: ["BenchSync"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // Domain types shared by core and edge. Foundation only.
+        .target(name: "MoatModel"),
+        // System adapters: processes, commands, network namespaces primitives.
+        .target(name: "LinuxNet"),
+        // Network namespaces for the lab and the integration tests.
+        .target(name: "NetLab", dependencies: ["LinuxNet"]),
+        // Control plane.
+        .target(
+            name: "MoatCore",
+            dependencies: [
+                "MoatModel", "LinuxNet",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources/openapi.json")]
+        ),
+        // Edge agent.
+        .target(
+            name: "MoatEdge",
+            dependencies: [
+                "MoatModel", "LinuxNet", "MoatClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // API client used by the CLI and the benchmarks: only the public API.
+        .target(
+            name: "MoatClient",
+            dependencies: [
+                "MoatModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "moat",
+            dependencies: [
+                "MoatCore", "MoatEdge", "MoatClient", "MoatModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "BenchSync",
+            dependencies: [
+                "MoatClient", "MoatModel", "MoatEdge",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/sync/Sources"
+        ),
+        .testTarget(name: "MoatModelTests", dependencies: ["MoatModel"]),
+        .testTarget(
+            name: "MoatCoreTests",
+            dependencies: [
+                "MoatCore", "MoatModel",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "MoatEdgeTests", dependencies: ["MoatEdge", "MoatModel", "MoatCore",
+            .product(name: "Hummingbird", package: "hummingbird")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["NetLab", "LinuxNet", "MoatClient", "MoatModel"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,30 @@
+import Crypto
+import Foundation
+import MoatModel
+
+/// Compiles the config of one location from the stored objects. Pure: same inputs, same config.
+package enum ConfigCompiler {
+    package static func compile(location: Location, prefixes: [Prefix], tunnels: [Tunnel], routes: [Route], version: Int, at date: Date) -> EdgeConfig {
+        EdgeConfig(
+            version: version,
+            location: location.id,
+            region: location.region,
+            generatedAt: date,
+            prefixes: prefixes.filter { $0.status == .approved }.sorted { ($0.cidr, $0.id) < ($1.cidr, $1.id) },
+            tunnels: tunnels.sorted { ($0.accountID, $0.name) < ($1.accountID, $1.name) },
+            routes: routes
+                .filter { $0.scope.includes(location: location.id, region: location.region) }
+                .sorted { ($0.prefix, $0.priority, $0.id) < ($1.prefix, $1.priority, $1.id) }
+        )
+    }
+
+    /// A digest of what the config programs, without its version and time, so that a change
+    /// elsewhere does not wake this location's edges.
+    package static func digest(_ config: EdgeConfig) throws -> String {
+        var content = config
+        content.version = 0
+        content.generatedAt = Date(timeIntervalSince1970: 0)
+        let data = try MoatJSON.encoder().encode(content)
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import GRDB
+import MoatModel
+
+extension SQLiteStore {
+    package func createPrefix(accountID: String, _ spec: PrefixSpec, actor: String) async throws -> Written<Prefix> {
+        let change = Change(actor: actor, accountID: accountID, action: "prefix.create", summary: spec.cidr.description, affectsConfig: true)
+        return try await write(change) { db, now in
+            try Self.requireAccount(db, accountID)
+            if spec.advertised {
+                throw APIError.conflict("a new prefix is pending until the operator approves it; advertise it after approval", field: "advertised")
+            }
+            for other in try Prefix.fetchAll(db) where other.cidr.overlaps(spec.cidr) {
+                if other.accountID != accountID {
+                    throw APIError.conflict("\(spec.cidr) overlaps \(other.cidr), which belongs to another account", field: "cidr")
+                }
+                if other.cidr == spec.cidr {
+                    throw APIError.conflict("\(spec.cidr) is already onboarded as \(other.id)", field: "cidr")
+                }
+            }
+            let prefix = Prefix(accountID: accountID, spec: spec, at: now)
+            try prefix.insert(db)
+            return (prefix, prefix.id)
+        }
+    }
+
+    package func prefixes(accountID: String) async throws -> [Prefix] {
+        try await pool.read { db in
+            try Self.requireAccount(db, accountID)
+            return try Prefix.filter(Column("account_id") == accountID).fetchAll(db).sorted { $0.cidr < $1.cidr }
+        }
+    }
+
+    package func prefix(accountID: String, id: String) async throws -> Prefix {
+        try await pool.read { db in try Self.fetchPrefix(db, accountID: accountID, id: id) }
+    }
+
+    package func updatePrefix(accountID: String, id: String, patch: PrefixPatch, actor: String) async throws -> Written<Prefix> {
+        var summary: [String] = []
+        if let status = patch.status { summary.append("status=\(status.rawValue)") }
+        if let advertised = patch.advertised { summary.append("advertised=\(advertised)") }
+        let change = Change(actor: actor, accountID: accountID, action: "prefix.update", objectID: id,
+                            summary: summary.isEmpty ? nil : summary.joined(separator: " "), affectsConfig: true)
+        return try await write(change) { db, now in
+            let current = try Self.fetchPrefix(db, accountID: accountID, id: id)
+            var prefix = patch.applied(to: current)
+            if prefix.advertised && prefix.status != .approved {
+                throw APIError.conflict("prefix \(prefix.cidr) is \(prefix.status.rawValue); only approved prefixes can be advertised", field: "advertised")
+            }
+            prefix.updatedAt = now
+            try prefix.update(db)
+            return (prefix, id)
+        }
+    }
+
+    package func deletePrefix(accountID: String, id: String, actor: String) async throws -> Written<Void> {
+        try await write(Change(actor: actor, accountID: accountID, action: "prefix.delete", objectID: id, affectsConfig: true)) { db, _ in
+            let prefix = try Self.fetchPrefix(db, accountID: accountID, id: id)
+            let routes = try Route.filter(Column("account_id") == accountID).fetchAll(db)
+            let others = try Prefix.filter(Column("account_id") == accountID && Column("id") != id).fetchAll(db)
+            // A route must stay inside some prefix of the account.
+            if let orphan = routes.first(where: { route in prefix.cidr.contains(route.prefix) && !others.contains { $0.cidr.contains(route.prefix) } }) {
+                throw APIError.conflict("route \(orphan.id) (\(orphan.prefix)) lies in this prefix; delete the route first")
+            }
+            _ = try Prefix.deleteOne(db, key: id)
+            return ((), id)
+        }
+    }
+
+    static func fetchPrefix(_ db: Database, accountID: String, id: String) throws -> Prefix {
+        try requireAccount(db, accountID)
+        guard let prefix = try Prefix.fetchOne(db, key: id), prefix.accountID == accountID else {
+            throw APIError.notFound("prefix", id)
+        }
+        return prefix
+    }
+}

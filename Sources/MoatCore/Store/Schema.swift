@@ -1,0 +1,106 @@
+import GRDB
+
+/// The SQLite schema, as migrations: a database made by an older Moat is upgraded in place.
+enum Schema {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "meta") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .integer).notNull()
+            }
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('version', 0)")
+
+            try db.create(table: "accounts") { t in
+                t.primaryKey("id", .text)
+                t.column("name", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(table: "tokens") { t in
+                t.primaryKey("id", .text)
+                t.column("hash", .text).notNull().unique()
+                t.column("scope", .text).notNull()
+                t.column("account_id", .text).references("accounts", onDelete: .cascade)
+                t.column("description", .text)
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(table: "locations") { t in
+                t.primaryKey("id", .text)
+                t.column("name", .text).notNull()
+                t.column("region", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(table: "edges") { t in
+                t.primaryKey("id", .text)
+                t.column("location", .text).notNull().references("locations")
+                t.column("name", .text)
+                t.column("status", .text).notNull()
+                t.column("hostname", .text)
+                t.column("agent_version", .text)
+                t.column("applied_version", .integer)
+                t.column("last_error", .text)
+                t.column("last_seen", .datetime)
+                t.column("created_at", .datetime).notNull()
+                t.column("enrollment_hash", .text).unique()
+                t.column("enrollment_expires_at", .datetime)
+                t.column("credential_hash", .text).unique()
+            }
+            try db.create(table: "prefixes") { t in
+                t.primaryKey("id", .text)
+                t.column("account_id", .text).notNull().indexed().references("accounts")
+                t.column("cidr", .text).notNull()
+                t.column("description", .text)
+                t.column("origin_asn", .integer)
+                t.column("status", .text).notNull()
+                t.column("advertised", .boolean).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(table: "tunnels") { t in
+                t.primaryKey("id", .text)
+                t.column("account_id", .text).notNull().indexed().references("accounts")
+                t.column("name", .text).notNull()
+                t.column("description", .text)
+                t.column("customer_endpoint", .text).notNull()
+                t.column("moat_endpoint", .text).notNull()
+                t.column("interface_address", .text).notNull()
+                t.column("ttl", .integer).notNull()
+                t.column("mtu", .integer).notNull()
+                t.column("health_check", .jsonText).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.uniqueKey(["account_id", "name"])
+            }
+            try db.create(table: "routes") { t in
+                t.primaryKey("id", .text)
+                t.column("account_id", .text).notNull().indexed().references("accounts")
+                t.column("prefix", .text).notNull()
+                t.column("nexthop", .text).notNull()
+                t.column("tunnel_id", .text).notNull().references("tunnels")
+                t.column("priority", .integer).notNull()
+                t.column("weight", .integer).notNull()
+                t.column("scope", .jsonText).notNull()
+                t.column("description", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(table: "audit") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("at", .datetime).notNull()
+                t.column("actor", .text).notNull()
+                t.column("account_id", .text).indexed()
+                t.column("action", .text).notNull()
+                t.column("object_id", .text)
+                t.column("version", .integer).notNull()
+                t.column("summary", .text)
+            }
+            try db.create(table: "location_configs") { t in
+                t.primaryKey("location", .text)
+                t.column("version", .integer).notNull()
+                t.column("digest", .text).notNull()
+                t.column("body", .blob).notNull()
+            }
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import MoatModel
+
+/// The outcome of a write: the object and the config version the change produced.
+package struct Written<Value: Sendable>: Sendable {
+    package var value: Value
+    package var version: Int
+}
+
+/// Filters for the audit log.
+package struct AuditQuery: Sendable {
+    package var accountID: String?
+    package var limit: Int
+    package var beforeID: Int64?
+
+    package init(accountID: String? = nil, limit: Int = 100, beforeID: Int64? = nil) {
+        self.accountID = accountID
+        self.limit = limit
+        self.beforeID = beforeID
+    }
+}
+
+/// What an edge reported through sync or status.
+package struct EdgeReport: Sendable {
+    package var appliedVersion: Int?
+    package var agentVersion: String?
+    package var lastError: String??
+    package var seenAt: Date
+}
+
+/// Core's persistent state. Every write runs in one transaction that also bumps the config
+/// version, writes the audit record and recompiles the location configs it touches, so a
+/// change is either entirely there (and acknowledged) or not at all.
+///
+/// Errors are `APIError`s: not found, conflict (409) and the checks that need other objects.
+package protocol Store: Sendable {
+    // MARK: tokens
+    func principal(tokenHash: String) async throws -> Principal?
+    /// Creates the operator token unless one exists; answers whether it made one.
+    func ensureOperatorToken(hash: String) async throws -> Bool
+    func replaceOperatorToken(hash: String) async throws
+    func createToken(accountID: String, spec: TokenSpec, hash: String, actor: String) async throws -> Written<TokenInfo>
+    func tokens(accountID: String) async throws -> [TokenInfo]
+    func deleteToken(accountID: String, id: String, actor: String) async throws -> Written<Void>
+
+    // MARK: accounts
+    func createAccount(_ spec: AccountSpec, actor: String) async throws -> Written<Account>
+    func accounts() async throws -> [Account]
+    func account(_ id: String) async throws -> Account
+    func updateAccount(_ id: String, actor: String, _ change: @Sendable (inout AccountSpec) throws -> Void) async throws -> Written<Account>
+    func deleteAccount(_ id: String, actor: String) async throws -> Written<Void>
+
+    // MARK: locations and edges
+    func createLocation(_ spec: LocationSpec, actor: String) async throws -> Written<Location>
+    func locations() async throws -> [Location]
+    func location(_ id: String) async throws -> Location
+    func updateLocation(_ id: String, actor: String, _ change: @Sendable (inout LocationSpec) throws -> Void) async throws -> Written<Location>
+    func deleteLocation(_ id: String, actor: String) async throws -> Written<Void>
+
+    func createEdge(_ spec: EdgeSpec, enrollmentHash: String, expiresAt: Date, actor: String) async throws -> Written<EdgeInfo>
+    func edges() async throws -> [EdgeInfo]
+    func deleteEdge(_ id: String, actor: String) async throws -> Written<Void>
+    /// Trades a one-time enrolment token for an edge credential.
+    func enroll(enrollmentHash: String, credentialHash: String, hostname: String?, agentVersion: String?, at: Date) async throws -> EdgeInfo
+    func recordEdgeReport(_ id: String, _ report: EdgeReport) async throws
+
+    // MARK: prefixes, tunnels, routes
+    func createPrefix(accountID: String, _ spec: PrefixSpec, actor: String) async throws -> Written<Prefix>
+    func prefixes(accountID: String) async throws -> [Prefix]
+    func prefix(accountID: String, id: String) async throws -> Prefix
+    func updatePrefix(accountID: String, id: String, patch: PrefixPatch, actor: String) async throws -> Written<Prefix>
+    func deletePrefix(accountID: String, id: String, actor: String) async throws -> Written<Void>
+
+    func createTunnel(accountID: String, _ spec: TunnelSpec, actor: String) async throws -> Written<Tunnel>
+    func tunnels(accountID: String) async throws -> [Tunnel]
+    func tunnel(accountID: String, id: String) async throws -> Tunnel
+    func updateTunnel(accountID: String, id: String, actor: String, _ change: @Sendable (inout TunnelSpec) throws -> Void) async throws -> Written<Tunnel>
+    func deleteTunnel(accountID: String, id: String, actor: String) async throws -> Written<Void>
+
+    func createRoute(accountID: String, _ spec: RouteSpec, actor: String) async throws -> Written<Route>
+    func routes(accountID: String) async throws -> [Route]
+    func route(accountID: String, id: String) async throws -> Route
+    func updateRoute(accountID: String, id: String, actor: String, _ change: @Sendable (inout RouteSpec) throws -> Void) async throws -> Written<Route>
+    func deleteRoute(accountID: String, id: String, actor: String) async throws -> Written<Void>
+
+    // MARK: audit and config
+    func audit(_ query: AuditQuery) async throws -> [AuditEntry]
+    func currentVersion() async throws -> Int
+    /// The compiled config of every location, as stored.
+    func compiledConfigs() async throws -> [String: EdgeConfig]
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+import MoatModel
+
+/// `/v1/edge/...`: what edges call. Enrolment trades a one-time token for a credential; sync is
+/// a long-poll that answers as soon as the edge's location has a newer config.
+struct EdgeSyncController {
+    let store: any Store
+    let broadcaster: ConfigBroadcaster
+    let presence: EdgePresence
+    let metrics: CoreMetrics
+    static let longestWait = 120
+
+    func register(on api: APIRouter) {
+        api.on(.post, "/v1/edge/enroll") { request, _ in
+            var reader = try ObjectReader(try await request.jsonBody())
+            let token = try reader.string("token", maxLength: 128)
+            let hostname = try reader.optionalString("hostname", maxLength: 255)
+            let agentVersion = try reader.optionalString("agent_version", maxLength: 64)
+            try reader.finish()
+            guard TokenSecret.looksValid(token) else {
+                throw APIError(.unauthorized, code: "invalid_enrollment_token", "the enrolment token is malformed", field: "token")
+            }
+            let credential = TokenSecret.generate()
+            let edge = try await store.enroll(enrollmentHash: TokenSecret.hash(token), credentialHash: TokenSecret.hash(credential),
+                                              hostname: hostname, agentVersion: agentVersion, at: Date())
+            return try JSONResponse.make(EnrollResponse(edgeID: edge.id, location: edge.location, credential: credential))
+        }
+
+        // `version`: the newest config the edge has seen; `applied`: the one it runs.
+        api.on(.get, "/v1/edge/sync") { request, context in
+            let edge = try context.requireEdge()
+            let seen = try request.queryInt("version", default: 0, in: 0...Int.max)
+            let applied = request.uri.queryParameters.get("applied").flatMap { Int($0) }
+            let wait = try request.queryInt("wait", default: 30, in: 0...Self.longestWait)
+            let now = Date()
+            if await presence.touch(edge.id, applied: applied, at: now) {
+                try await store.recordEdgeReport(edge.id, EdgeReport(appliedVersion: applied, agentVersion: nil, lastError: nil, seenAt: now))
+            }
+            metrics.edgesConnected.set(to: Double(await broadcaster.connectedCount))
+            guard let compiled = await broadcaster.next(location: edge.location, after: seen, timeout: .seconds(wait), edgeID: edge.id) else {
+                return Response(status: .noContent)
+            }
+            return JSONResponse.raw(compiled.body, version: compiled.version)
+        }
+
+        api.on(.post, "/v1/edge/status") { request, context in
+            let edge = try context.requireEdge()
+            var reader = try ObjectReader(try await request.jsonBody())
+            let applied = try reader.optionalInt("applied_version", in: 0...Int.max)
+            let agentVersion = try reader.optionalString("agent_version", maxLength: 64)
+            let failed = try reader.optionalInt("failed_version", in: 0...Int.max)
+            let error = try reader.optionalString("error", maxLength: 4096)
+            try reader.finish()
+            let now = Date()
+            _ = await presence.touch(edge.id, applied: applied, at: now)
+            let lastError: String? = error.map { message in failed.map { "version \($0): \(message)" } ?? message }
+            try await store.recordEdgeReport(edge.id, EdgeReport(appliedVersion: applied, agentVersion: agentVersion, lastError: .some(lastError), seenAt: now))
+            return Response(status: .noContent)
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+
+/// Everything one location needs to run its data plane, compiled by core and delivered to each
+/// of the location's edges. A snapshot: edges replace their whole config with a newer one.
+public struct EdgeConfig: Codable, Equatable, Sendable {
+    /// The config version: monotonic across all changes; a location's config keeps the
+    /// version of the last change that altered it.
+    public var version: Int
+    public var location: String
+    public var region: String
+    public var generatedAt: Date
+    /// Approved prefixes of every account. The edge announces those with `advertised` set.
+    public var prefixes: [Prefix]
+    /// Every tunnel of every account: every edge probes every tunnel.
+    public var tunnels: [Tunnel]
+    /// Only the routes whose scope includes this location.
+    public var routes: [Route]
+
+    enum CodingKeys: String, CodingKey {
+        case version, location, region, prefixes, tunnels, routes
+        case generatedAt = "generated_at"
+    }
+
+    public init(version: Int, location: String, region: String, generatedAt: Date, prefixes: [Prefix] = [], tunnels: [Tunnel] = [], routes: [Route] = []) {
+        self.version = version
+        self.location = location
+        self.region = region
+        self.generatedAt = generatedAt
+        self.prefixes = prefixes
+        self.tunnels = tunnels
+        self.routes = routes
+    }
+
+    /// Whether two configs would program the same data plane (ignores version and time).
+    public func hasSameContent(as other: EdgeConfig) -> Bool {
+        location == other.location && region == other.region && prefixes == other.prefixes
+            && tunnels == other.tunnels && routes == other.routes
+    }
+}
+
+/// `POST /v1/edge/enroll`: an edge trades its one-time enrolment token for a credential.
+public struct EnrollRequest: Codable, Equatable, Sendable {
+    public var token: String
+    public var hostname: String?
+    public var agentVersion: String?
+
+    enum CodingKeys: String, CodingKey {
+        case token, hostname
+        case agentVersion = "agent_version"
+    }
+
+    public init(token: String, hostname: String?, agentVersion: String?) {
+        self.token = token
+        self.hostname = hostname
+        self.agentVersion = agentVersion
+    }
+}
+
+public struct EnrollResponse: Codable, Equatable, Sendable {
+    public var edgeID: String
+    public var location: String
+    /// The edge's own bearer credential, shown once.
+    public var credential: String
+
+    enum CodingKeys: String, CodingKey {
+        case location, credential
+        case edgeID = "edge_id"
+    }
+
+    public init(edgeID: String, location: String, credential: String) {
+        self.edgeID = edgeID
+        self.location = location
+        self.credential = credential
+    }
+}
+
+/// `POST /v1/edge/status`: what an edge runs, and why a config did not apply.
+public struct EdgeStatusReport: Codable, Equatable, Sendable {
+    public var appliedVersion: Int?
+    public var agentVersion: String?
+    /// The version that failed to apply, and why; the edge keeps running `appliedVersion`.
+    public var failedVersion: Int?
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case error
+        case appliedVersion = "applied_version"
+        case agentVersion = "agent_version"
+        case failedVersion = "failed_version"
+    }
+
+    public init(appliedVersion: Int?, agentVersion: String?, failedVersion: Int? = nil, error: String? = nil) {
+        self.appliedVersion = appliedVersion
+        self.agentVersion = agentVersion
+        self.failedVersion = failedVersion
+        self.error = error
+    }
+}
+
+/// The `{"items": [...]}` envelope of every list answer.
+public struct ItemList<Item: Codable & Sendable>: Codable, Sendable {
+    public var items: [Item]
+    public init(items: [Item]) { self.items = items }
+}
+
+/// An audit record: who changed what, when.
+public struct AuditEntry: Codable, Equatable, Sendable {
+    public var id: Int64
+    public var at: Date
+    /// `operator`, `token:<id>` or `edge:<id>`.
+    public var actor: String
+    public var accountID: String?
+    /// `prefix.create`, `tunnel.update`, ...
+    public var action: String
+    public var objectID: String?
+    /// The config version the change produced.
+    public var version: Int
+    public var summary: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, at, actor, action, version, summary
+        case accountID = "account_id"
+        case objectID = "object_id"
+    }
+
+    public init(id: Int64, at: Date, actor: String, accountID: String?, action: String, objectID: String?, version: Int, summary: String?) {
+        self.id = id
+        self.at = at
+        self.actor = actor
+        self.accountID = accountID
+        self.action = action
+        self.objectID = objectID
+        self.version = version
+        self.summary = summary
+    }
+}
+
+/// The JSON shape of every API error: `{"error": {"code", "message", "field"}}`.
+public struct APIErrorBody: Codable, Equatable, Sendable {
+    public struct Detail: Codable, Equatable, Sendable {
+        public var code: String
+        public var message: String
+        public var field: String?
+        public init(code: String, message: String, field: String?) {
+            self.code = code
+            self.message = message
+            self.field = field
+        }
+    }
+    public var error: Detail
+    public init(error: Detail) { self.error = error }
+}
+
+/// JSON coding shared by core, edge and client: ISO 8601 dates with fractions, sorted keys.
+public enum MoatJSON {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        }
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return date }
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "invalid date '\(text)'")
+        }
+        return decoder
+    }
+}
