@@ -94,8 +94,13 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "MoatEdgeTests", dependencies: ["MoatEdge", "MoatModel", "MoatCore",
-            .product(name: "Hummingbird", package: "hummingbird")]),
+        .testTarget(
+            name: "MoatEdgeTests",
+            dependencies: [
+                "MoatEdge", "MoatModel", "MoatCore", "MoatClient",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "IntegrationTests", dependencies: ["NetLab", "LinuxNet", "MoatClient", "MoatModel"]),
     ],
     swiftLanguageModes: [.v5]

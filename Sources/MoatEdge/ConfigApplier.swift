@@ -18,6 +18,11 @@ package struct ApplyError: Error, CustomStringConvertible {
     package var part: String
     package var reason: String
     package var description: String { "\(part): \(reason)" }
+
+    package init(part: String, reason: String) {
+        self.part = part
+        self.reason = reason
+    }
 }
 
 /// Runs the appliers in order and rolls back on failure.

@@ -53,7 +53,7 @@ package actor EdgeAgent: Service {
     let pipeline: ApplyPipeline
     let client: SyncClient
     let lastKnownGood: LastKnownGood
-    package let metrics: EdgeMetrics
+    package nonisolated let metrics: EdgeMetrics
     var logger: Logger
 
     private var identity: EdgeIdentity?

@@ -9,9 +9,9 @@ package final class EdgeMetrics: Sendable {
     let runningFromDisk: Gauge
 
     package init() {
-        appliedVersion = registry.makeGauge(name: "moat_edge_applied_version", help: "The config version this edge runs")
-        syncErrors = registry.makeCounter(name: "moat_edge_sync_errors_total", help: "Sync requests to core that failed")
-        applyFailures = registry.makeCounter(name: "moat_edge_apply_failures_total", help: "Configs that failed to apply")
-        runningFromDisk = registry.makeGauge(name: "moat_edge_running_last_known_good", help: "1 while the edge runs a config from disk without having reached core")
+        appliedVersion = registry.makeGauge(descriptor: .init(namespace: "moat", subsystem: "edge", metricName: "applied_version", unitName: "", helpText: "The config version this edge runs"))
+        syncErrors = registry.makeCounter(descriptor: .init(namespace: "moat", subsystem: "edge", metricName: "sync_errors", unitName: "total", helpText: "Sync requests to core that failed"))
+        applyFailures = registry.makeCounter(descriptor: .init(namespace: "moat", subsystem: "edge", metricName: "apply_failures", unitName: "total", helpText: "Configs that failed to apply"))
+        runningFromDisk = registry.makeGauge(descriptor: .init(namespace: "moat", subsystem: "edge", metricName: "running_last_known_good", unitName: "", helpText: "1 while the edge runs a config from disk without having reached core"))
     }
 }

@@ -33,6 +33,8 @@ package struct SyncClient: Sendable {
 
     package func report(identity: EdgeIdentity, _ status: EdgeStatusReport) async throws {
         let api = APIClient(baseURL: coreURL, token: identity.credential, http: http)
-        _ = try await api.send(.POST, "/v1/edge/status", body: try MoatJSON.encoder().encode(status))
+        // Short: while core is unreachable the HTTP client keeps retrying the connection until
+        // this deadline, and the agent should count the failure and carry on.
+        _ = try await api.send(.POST, "/v1/edge/status", body: try MoatJSON.encoder().encode(status), timeout: .seconds(5))
     }
 }

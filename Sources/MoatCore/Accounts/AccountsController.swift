@@ -31,21 +31,22 @@ struct AccountsController {
             return try JSONResponse.make(try await store.account(id))
         }
         api.on(.patch, "/v1/accounts/:account") { request, context in
-            let principal = try context.requireOperator()
             let id = try context.parameters.require("account")
+            let principal = try context.requireOperator(of: id)
             let body = try await request.jsonBody()
             let written = try await store.updateAccount(id, actor: principal.actor) { spec in try spec.apply(patch: body) }
             return try JSONResponse.make(written.value, version: written.version)
         }
         api.on(.delete, "/v1/accounts/:account") { _, context in
-            let principal = try context.requireOperator()
-            let written = try await store.deleteAccount(try context.parameters.require("account"), actor: principal.actor)
+            let id = try context.parameters.require("account")
+            let principal = try context.requireOperator(of: id)
+            let written = try await store.deleteAccount(id, actor: principal.actor)
             return Response(status: .noContent, headers: [.moatConfigVersion: String(written.version)])
         }
 
         api.on(.post, "/v1/accounts/:account/tokens") { request, context in
-            let principal = try context.requireOperator()
             let accountID = try context.parameters.require("account")
+            let principal = try context.requireOperator(of: accountID)
             let spec = try TokenSpec(json: try await request.jsonBody())
             let secret = TokenSecret.generate()
             var written = try await store.createToken(accountID: accountID, spec: spec, hash: TokenSecret.hash(secret), actor: principal.actor)
@@ -53,12 +54,14 @@ struct AccountsController {
             return try JSONResponse.make(status: .created, written.value, version: written.version)
         }
         api.on(.get, "/v1/accounts/:account/tokens") { _, context in
-            _ = try context.requireOperator()
-            return try JSONResponse.make(ItemList(items: try await store.tokens(accountID: try context.parameters.require("account"))))
+            let accountID = try context.parameters.require("account")
+            _ = try context.requireOperator(of: accountID)
+            return try JSONResponse.make(ItemList(items: try await store.tokens(accountID: accountID)))
         }
         api.on(.delete, "/v1/accounts/:account/tokens/:token") { _, context in
-            let principal = try context.requireOperator()
-            let written = try await store.deleteToken(accountID: try context.parameters.require("account"),
+            let accountID = try context.parameters.require("account")
+            let principal = try context.requireOperator(of: accountID)
+            let written = try await store.deleteToken(accountID: accountID,
                                                       id: try context.parameters.require("token"), actor: principal.actor)
             return Response(status: .noContent, headers: [.moatConfigVersion: String(written.version)])
         }

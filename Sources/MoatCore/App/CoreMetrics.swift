@@ -12,15 +12,15 @@ package final class CoreMetrics: Sendable {
                                              .seconds(1), .seconds(5), .seconds(30), .seconds(60)]
 
     package init() {
-        configVersion = registry.makeGauge(name: "moat_config_version", help: "The newest config version")
-        edgesConnected = registry.makeGauge(name: "moat_edges_connected", help: "Edges holding a sync request open")
+        configVersion = registry.makeGauge(descriptor: .init(namespace: "moat", metricName: "config_version", unitName: "", helpText: "The newest config version"))
+        edgesConnected = registry.makeGauge(descriptor: .init(namespace: "moat", metricName: "edges_connected", unitName: "", helpText: "Edges holding a sync request open"))
     }
 
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
         let labels = [("method", method), ("route", route), ("status", String(status))]
-        registry.makeCounter(descriptor: .init(metricName: "moat_http_requests_total", helpText: "HTTP requests answered"), labels: labels)
+        registry.makeCounter(descriptor: .init(namespace: "moat", metricName: "http_requests", unitName: "total", helpText: "HTTP requests answered"), labels: labels)
             .increment()
-        registry.makeDurationHistogram(descriptor: .init(metricName: "moat_http_request_duration_seconds", helpText: "HTTP request latency"),
+        registry.makeDurationHistogram(descriptor: .init(namespace: "moat", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request latency"),
                                        labels: [("method", method), ("route", route)], buckets: Self.latencyBuckets)
             .record(duration)
     }

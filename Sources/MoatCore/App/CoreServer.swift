@@ -3,6 +3,7 @@ import Hummingbird
 import LinuxNet
 import Logging
 import MoatModel
+import ServiceLifecycle
 
 /// Where and how core runs.
 package struct CoreConfiguration: Sendable {
@@ -36,12 +37,10 @@ package struct CoreServer: Sendable {
                                                 attributes: [.posixPermissions: 0o700])
         let broadcaster = ConfigBroadcaster()
         let metrics = CoreMetrics()
-        let store = try SQLiteStore(path: configuration.databasePath) { changed in
+        let store = try SQLiteStore(path: configuration.databasePath, configsChanged: { changed in
             Task { await broadcaster.publish(changed) }
-            if let newest = changed.map(\.version).max() { metrics.configVersion.set(to: Double(newest)) }
-        }
+        })
         try await broadcaster.load(store.compiledConfigs())
-        metrics.configVersion.set(to: Double(try await store.currentVersion()))
         let server = CoreServer(configuration: configuration, store: store, broadcaster: broadcaster, presence: EdgePresence(), metrics: metrics)
         try await server.ensureOperatorToken()
         return server
@@ -84,6 +83,12 @@ package struct CoreServer: Sendable {
         )
     }
 
+    /// Everything core runs, in ServiceGroup order: services stop in reverse, so the long-polls
+    /// are ended before the HTTP server drains its connections.
+    package func services(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
+        [application(onServerRunning: onServerRunning), LongPollCloser(broadcaster: broadcaster)]
+    }
+
     /// The router with every controller; also answers the registered routes.
     package func buildRouter() -> (Router<MoatRequestContext>, [APIRouter.Entry]) {
         let router = Router(context: MoatRequestContext.self)
@@ -118,5 +123,15 @@ extension CoreServer {
         _ = try await store.createEdge(EdgeSpec(location: location, name: name), enrollmentHash: TokenSecret.hash(secret),
                                        expiresAt: Date().addingTimeInterval(3600), actor: "moat")
         return secret
+    }
+}
+
+/// Ends the edges' long-polls when shutdown begins.
+struct LongPollCloser: Service {
+    let broadcaster: ConfigBroadcaster
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await broadcaster.close()
     }
 }

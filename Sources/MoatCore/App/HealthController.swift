@@ -19,6 +19,7 @@ struct HealthController {
         }
         api.on(.get, "/metrics") { _, _ in
             metrics.edgesConnected.set(to: Double(await broadcaster.connectedCount))
+            metrics.configVersion.set(to: Double(try await store.currentVersion()))
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
         }

@@ -26,6 +26,12 @@ package struct MoatRequestContext: RequestContext {
         return principal
     }
 
+    /// Operator-only routes inside an account: another account's token still gets 404.
+    package func requireOperator(of accountID: String) throws -> Principal {
+        _ = try requireAccess(to: accountID, write: false)
+        return try requireOperator()
+    }
+
     /// Account routes: the operator, or a token of this very account. Another account's token
     /// gets 404, as if the account did not exist, so IDs cannot be probed.
     package func requireAccess(to accountID: String, write: Bool) throws -> Principal {

@@ -11,7 +11,7 @@ package final class SQLiteStore: Store {
     /// Called after a commit with every location config the change altered.
     let configsChanged: @Sendable ([EdgeConfig]) -> Void
 
-    package init(path: String, clock: @escaping @Sendable () -> Date = Date.init,
+    package init(path: String, clock: @escaping @Sendable () -> Date = { Date() },
                  configsChanged: @escaping @Sendable ([EdgeConfig]) -> Void = { _ in }) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true

@@ -21,6 +21,8 @@ package actor ConfigBroadcaster {
     private var nextWaiterID: UInt64 = 0
     /// Open long-polls per edge: an edge with one is "connected".
     private var openPolls: [String: Int] = [:]
+    /// After shutdown begins, waits end at once so the HTTP server can drain.
+    private var closed = false
 
     package init() {}
 
@@ -51,6 +53,7 @@ package actor ConfigBroadcaster {
     /// The location's config once its version exceeds `after`, or nil when `timeout` passes first.
     package func next(location: String, after: Int, timeout: Duration, edgeID: String) async -> Compiled? {
         if let compiled = configs[location], compiled.version > after { return compiled }
+        if closed { return nil }
         openPolls[edgeID, default: 0] += 1
         defer {
             openPolls[edgeID, default: 1] -= 1
@@ -71,6 +74,13 @@ package actor ConfigBroadcaster {
         }
         timer.cancel()
         return result
+    }
+
+    /// Ends every wait (answered as "nothing new") and refuses new ones: core is shutting down.
+    package func close() {
+        closed = true
+        for (_, waiter) in waiters { waiter.continuation.resume(returning: nil) }
+        waiters.removeAll()
     }
 
     private func expire(_ id: UInt64) {

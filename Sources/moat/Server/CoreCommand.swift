@@ -33,10 +33,10 @@ struct CoreCommand: AsyncParsableCommand {
             return
         }
         let host = listen.host
-        let application = core.application { port in
+        let services = core.services { port in
             Banner.printCore(url: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)", tokenPath: configuration.operatorTokenPath)
         }
-        let group = ServiceGroup(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }

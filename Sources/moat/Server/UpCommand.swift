@@ -54,7 +54,7 @@ struct UpCommand: AsyncParsableCommand {
         let agent = EdgeAgent(options: options, logger: logger)
 
         let tokenPath = configuration.operatorTokenPath
-        var services: [any Service] = [core.application { _ in Banner.printCore(url: url, tokenPath: tokenPath) }]
+        var services: [any Service] = core.services { _ in Banner.printCore(url: url, tokenPath: tokenPath) }
         if let address = ListenAddress(argument: edgeListen) {
             services.append(EdgeHTTP.application(agent: agent, host: address.host, port: address.port, logger: logger))
         }
