@@ -13,7 +13,8 @@ package struct Command: Sendable, CustomStringConvertible {
     /// The program: a bare name, resolved with ``Command/which(_:)``, or a path.
     package var executable: String
     package var arguments: [String]
-    /// Killed (SIGTERM, then SIGKILL a second later) when it runs longer than this.
+    /// Killed with its process group (SIGTERM, then SIGKILL a second later) when it runs
+    /// longer than this.
     package var timeout: Duration?
     /// Added to, and overriding, the inherited environment.
     package var environment: [String: String]
@@ -47,35 +48,27 @@ package struct Command: Sendable, CustomStringConvertible {
         }
         let stdout = try TemporaryOutputFile()
         let stderr = try TemporaryOutputFile()
+        let stdin = try Spawn.openNullDevice()
+        defer { close(stdin) }
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = stdout.handle
-        process.standardError = stderr.handle
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
+        let pid: pid_t
         do {
-            try process.run()
-        } catch {
-            throw CommandError(code: .launchFailed, commandLine: commandLine,
-                               message: "\(error)")
+            pid = try Spawn.launch(path: path, arguments: arguments,
+                                   environment: Spawn.environment(environment),
+                                   stdin: stdin, stdout: stdout.handle.fileDescriptor,
+                                   stderr: stderr.handle.fileDescriptor)
+        } catch var error as CommandError {
+            error.commandLine = commandLine
+            throw error
         }
-
-        let timedOut = Command.wait(for: process, exited: exited, timeout: timeout)
-        process.waitUntilExit()
-        return CommandResult(
-            commandLine: commandLine,
-            exitStatus: process.terminationStatus,
-            signaled: process.terminationReason == .uncaughtSignal,
-            timedOut: timedOut,
-            stdout: stdout.contents(),
-            stderr: stderr.contents()
-        )
+        let monitor = ExitMonitor(pid: pid)
+        let timedOut = Command.wait(for: monitor, timeout: timeout)
+        let (status, signaled): (Int32, Bool) = switch monitor.termination ?? .exited(-1) {
+        case .exited(let status): (status, false)
+        case .signaled(let signal): (signal, true)
+        }
+        return CommandResult(commandLine: commandLine, exitStatus: status, signaled: signaled,
+                             timedOut: timedOut, stdout: stdout.contents(), stderr: stderr.contents())
     }
 
     /// Runs the program and throws ``CommandError`` unless it exits with status 0 in time.
@@ -106,21 +99,15 @@ package struct Command: Sendable, CustomStringConvertible {
         try Command(executable, arguments, timeout: timeout).check()
     }
 
-    /// Waits for the exit; on timeout terminates the process and returns true.
-    private static func wait(
-        for process: Process, exited: DispatchSemaphore, timeout: Duration?
-    ) -> Bool {
-        guard let timeout else {
-            exited.wait()
+    /// Waits for the exit; on timeout terminates the program and returns true.
+    private static func wait(for monitor: ExitMonitor, timeout: Duration?) -> Bool {
+        if monitor.wait(timeout: timeout) {
             return false
         }
-        if exited.wait(timeout: .now() + timeout.timeInterval) == .success {
-            return false
-        }
-        Signals.send(SIGTERM, to: process.processIdentifier)
-        if exited.wait(timeout: .now() + 1) == .timedOut {
-            Signals.send(SIGKILL, to: process.processIdentifier)
-            exited.wait()
+        monitor.send(SIGTERM)
+        if !monitor.wait(timeout: .seconds(1)) {
+            monitor.send(SIGKILL)
+            monitor.wait(timeout: nil)
         }
         return true
     }

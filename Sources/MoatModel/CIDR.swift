@@ -35,7 +35,7 @@ public struct CIDR: Hashable, Sendable, Comparable {
         guard parts.count == 2 else { throw .missingLength }
         guard let address = IPAddress(String(parts[0])) else { throw .invalidAddress(String(parts[0])) }
         let lengthText = String(parts[1])
-        guard !lengthText.isEmpty, lengthText.count <= 3, lengthText.allSatisfy(\.isASCII),
+        guard !lengthText.isEmpty, lengthText.count <= 3, lengthText.allSatisfy({ $0.isASCII && $0.isNumber }),
               let length = Int(lengthText), length >= 0, length <= address.bitWidth
         else { throw .invalidLength(lengthText) }
         return try CIDR(address: address, length: length)

@@ -59,6 +59,24 @@ struct NetLabTests {
         #expect(result.stdout.utf8.allSatisfy { $0 == UInt8(ascii: "a") })
     }
 
+    @Test func childrenGetDefaultSignalsAndNoInheritedDescriptors() throws {
+        // Swift concurrency threads block nearly all signals; a child inheriting that mask
+        // ignores SIGTERM. Our descriptors (the test runner's pipes) must not leak either.
+        let result = try Command.check("sh", ["-c", "grep -E '^Sig(Blk|Ign)' /proc/self/status; ls /proc/self/fd"])
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        // Signals 1-31; glibc keeps 32 and 33 for itself.
+        func standardSignals(_ field: String) -> UInt64? {
+            lines.first { $0.hasPrefix(field + ":") }
+                .flatMap { UInt64($0.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces), radix: 16) }
+                .map { $0 & 0x7fff_ffff }
+        }
+        #expect(standardSignals("SigBlk") == 0)
+        #expect(standardSignals("SigIgn") == 0)
+        let descriptors = Set(lines.compactMap { Int($0) })
+        // 0-2, and the directory `ls` is reading.
+        #expect(descriptors.isSubset(of: [0, 1, 2, 3]), "\(descriptors.sorted())")
+    }
+
     @Test func commandFindsPrograms() throws {
         #expect(Command.which("sh") != nil)
         #expect(Command.which("moat-no-such-program") == nil)

@@ -1,0 +1,381 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import MoatCore
+import MoatModel
+import Testing
+
+/// Holds the OpenAPI document (`Sources/MoatCore/Resources/openapi.json`) against what the server
+/// really does: the routes it registers, the JSON its models encode and the fields its input
+/// readers accept.
+///
+/// The document is read as `JSONValue` rather than with JSONSerialization, so that `true` and `1`
+/// stay apart when examples are fed back to the input readers.
+@Suite struct OpenAPITests {
+    /// Routes that need no token: they must say so with `security: []`.
+    static let publicOperations: Set<String> = ["GET /v1/health", "GET /metrics", "GET /v1/openapi.json", "POST /v1/edge/enroll"]
+
+    @Test func everyRegisteredRouteIsDocumentedAndEveryOperationIsRegistered() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("moat-openapi-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try await CoreServer.open(CoreConfiguration(dataDirectory: directory))
+        let (_, entries) = server.buildRouter()
+        let registered = entries.map { "\($0.method.uppercased()) \($0.path)" }
+        let documented = try OpenAPIFile.bundled().operations.map(\.name)
+
+        #expect(!registered.isEmpty)
+        #expect(Set(registered).count == registered.count, "a route is registered twice: \(registered.sorted())")
+        for name in Set(registered).subtracting(documented).sorted() {
+            Issue.record("\(name) is registered but openapi.json does not document it")
+        }
+        for name in Set(documented).subtracting(registered).sorted() {
+            Issue.record("openapi.json documents \(name), which the server does not register")
+        }
+    }
+
+    @Test func everyOperationDeclaresResponsesSecurityAndItsPathParameters() throws {
+        let document = try OpenAPIFile.bundled()
+        let schemes = document.root.field("components")?.field("securitySchemes")?.objectValue ?? [:]
+        #expect(!schemes.isEmpty)
+        for operation in document.operations {
+            let name = operation.name
+            let responses = operation.value.field("responses")?.objectValue ?? [:]
+            #expect(!responses.isEmpty, "\(name) declares no responses")
+
+            guard let security = operation.value.field("security")?.arrayValue else {
+                Issue.record("\(name) has no `security`: name the token it needs, or `security: []` if it needs none")
+                continue
+            }
+            if Self.publicOperations.contains(name) {
+                #expect(security.isEmpty, "\(name) needs no token, so its security must be []")
+            } else {
+                #expect(!security.isEmpty, "\(name) needs a token, but its security is []")
+            }
+            for requirement in security {
+                for scheme in requirement.objectValue?.keys.sorted() ?? [] where schemes[scheme] == nil {
+                    Issue.record("\(name) names the security scheme '\(scheme)', which components.securitySchemes lacks")
+                }
+            }
+
+            let declared = Set(operation.parameters.filter { $0.field("in")?.stringValue == "path" }.compactMap { $0.field("name")?.stringValue })
+            for parameter in operation.pathParameters where !declared.contains(parameter) {
+                Issue.record("\(name) does not declare its path parameter '\(parameter)'")
+            }
+
+            // The API's conventions: creation is 201, deletion 204, and every write outside
+            // /v1/edge answers the config version it produced.
+            let method = name.prefix(while: { $0 != " " })
+            guard ["POST", "PATCH", "DELETE"].contains(method), !operation.path.hasPrefix("/v1/edge/") else { continue }
+            let success = method == "POST" ? "201" : method == "DELETE" ? "204" : "200"
+            guard let response = responses[success].map(document.resolve) else {
+                Issue.record("\(name) does not document its \(success) answer")
+                continue
+            }
+            #expect(response.field("headers")?.field("Moat-Config-Version") != nil, "\(name) does not document the Moat-Config-Version header")
+        }
+    }
+
+    @Test func everyReferenceResolves() throws {
+        let document = try OpenAPIFile.bundled()
+        for reference in document.references.sorted() {
+            #expect(document.pointer(reference) != nil, "\(reference) does not resolve")
+        }
+    }
+
+    @Test func theServedDocumentIsTheFile() async throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/MoatCore/Resources/openapi.json")
+        let expected = try Data(contentsOf: file)
+        let info = try JSONValue.parse(expected).field("info")
+        #expect(info?.field("title")?.stringValue == "Moat API")
+        #expect(info?.field("version")?.stringValue == "0.1.0")
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("moat-openapi-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try await CoreServer.open(CoreConfiguration(dataDirectory: directory))
+        let (router, _) = server.buildRouter()
+        let app = Application(router: router)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/openapi.json", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/json")
+                #expect(Data(response.body.readableBytesView) == expected, "GET /v1/openapi.json does not answer the bytes of \(file.path)")
+            }
+        }
+    }
+
+    /// Each model, encoded as the API encodes it, once with every optional field set (each
+    /// documented property must appear) and once with none (what appears must be `required`).
+    @Test func theModelsEncodeWhatTheSchemasDescribe() throws {
+        let document = try OpenAPIFile.bundled()
+        let date = Date(timeIntervalSince1970: 1_700_000_000)
+        let customer = try #require(IPAddress("198.51.100.10"))
+        let moat = try #require(IPAddress("192.0.2.1"))
+        let interface = try #require(CIDR("10.0.0.0/31"))
+        let cidr = try #require(CIDR("203.0.113.0/24"))
+        let secret = "moat_" + String(repeating: "ab", count: 32)
+
+        var edge = EdgeInfo(location: "ams1", name: "ams1-edge1", status: .enrolled, createdAt: date)
+        edge.hostname = "edge1.example.net"
+        edge.agentVersion = "0.1.0"
+        edge.appliedVersion = 7
+        edge.lastError = "nft: syntax error"
+        edge.lastSeen = date
+        edge.enrollmentToken = secret
+        edge.enrollmentExpiresAt = date
+        let prefix = Prefix(accountID: "acc_1", spec: PrefixSpec(cidr: cidr, description: "web", originASN: 64500, advertised: true), status: .approved, at: date)
+        let tunnel = Tunnel(accountID: "acc_1", spec: TunnelSpec(name: "gre-fra", description: "Frankfurt", customerEndpoint: customer, moatEndpoint: moat,
+                                                                 interfaceAddress: interface, healthCheck: .init(target: customer)), at: date)
+        let route = Route(accountID: "acc_1", spec: RouteSpec(prefix: cidr, nexthop: tunnel.customerAddress, priority: 100,
+                                                              scope: .init(locations: ["ams1"], regions: ["WEUR"]), description: "primary"),
+                          tunnelID: tunnel.id, at: date)
+
+        let full: [(String, any Encodable)] = [
+            ("Account", Account(name: "Example", createdAt: date)),
+            ("Location", Location(id: "ams1", name: "Amsterdam", region: "WEUR", createdAt: date)),
+            ("TokenInfo", TokenInfo(id: "tok_1", scope: .write, accountID: "acc_1", description: "ci", createdAt: date, token: secret)),
+            ("EdgeInfo", edge),
+            ("Prefix", prefix),
+            ("Tunnel", tunnel),
+            ("Route", route),
+            ("EdgeConfig", EdgeConfig(version: 7, location: "ams1", region: "WEUR", generatedAt: date, prefixes: [prefix], tunnels: [tunnel], routes: [route])),
+            ("EnrollRequest", EnrollRequest(token: secret, hostname: "edge1", agentVersion: "0.1.0")),
+            ("EnrollResponse", EnrollResponse(edgeID: "edg_1", location: "ams1", credential: secret)),
+            ("EdgeStatusReport", EdgeStatusReport(appliedVersion: 6, agentVersion: "0.1.0", failedVersion: 7, error: "nft: syntax error")),
+            ("AuditEntry", AuditEntry(id: 1, at: date, actor: "operator:tok_0", accountID: "acc_1", action: "prefix.create", objectID: "pfx_1", version: 7, summary: "203.0.113.0/24")),
+            ("APIErrorBody", APIErrorBody(error: .init(code: "missing_field", message: "'name' is required", field: "name"))),
+            ("TokenInfoList", ItemList(items: [TokenInfo(id: "tok_1", scope: .read, accountID: "acc_1", description: "ci", createdAt: date, token: secret)])),
+        ]
+        let minimal: [(String, any Encodable)] = [
+            ("TokenInfo", TokenInfo(id: "tok_1", scope: .read, accountID: nil, description: nil, createdAt: date)),
+            ("EdgeInfo", EdgeInfo(location: "ams1", name: nil, createdAt: date)),
+            ("Prefix", Prefix(accountID: "acc_1", spec: PrefixSpec(cidr: cidr), at: date)),
+            ("Tunnel", Tunnel(accountID: "acc_1", spec: TunnelSpec(name: "gre-fra", customerEndpoint: customer, moatEndpoint: moat, interfaceAddress: interface), at: date)),
+            ("Route", Route(accountID: "acc_1", spec: RouteSpec(prefix: cidr, nexthop: tunnel.customerAddress, priority: 100), tunnelID: tunnel.id, at: date)),
+            ("EdgeConfig", EdgeConfig(version: 7, location: "ams1", region: "WEUR", generatedAt: date)),
+            ("EnrollRequest", EnrollRequest(token: secret, hostname: nil, agentVersion: nil)),
+            ("EdgeStatusReport", EdgeStatusReport(appliedVersion: nil, agentVersion: nil)),
+            ("AuditEntry", AuditEntry(id: 1, at: date, actor: "moat", accountID: nil, action: "token.operator", objectID: nil, version: 1, summary: nil)),
+            ("APIErrorBody", APIErrorBody(error: .init(code: "unauthorized", message: "missing token", field: nil))),
+        ]
+        let encoder = MoatJSON.encoder()
+        for (fill, samples) in [(SchemaFill.everyField, full), (.requiredOnly, minimal)] {
+            for (name, model) in samples {
+                guard let schema = document.root.field("components")?.field("schemas")?.field(name) else {
+                    Issue.record("components.schemas lacks \(name)")
+                    continue
+                }
+                let json = try JSONValue.parse(encoder.encode(model))
+                for mismatch in document.mismatches(json, schema, at: name, fill: fill) {
+                    Issue.record("\(mismatch)")
+                }
+            }
+        }
+    }
+
+    /// Each request body schema's example names every documented field. The input reader accepts
+    /// it, refuses it without a required field (naming that field), accepts it without an optional
+    /// one, and refuses an undocumented field: what `required` and `additionalProperties` claim.
+    @Test func theInputReadersAcceptWhatTheRequestSchemasDescribe() throws {
+        let document = try OpenAPIFile.bundled()
+        let tunnel = TunnelSpec(name: "gre-fra", customerEndpoint: try #require(IPAddress("198.51.100.10")),
+                                moatEndpoint: try #require(IPAddress("192.0.2.1")), interfaceAddress: try #require(CIDR("10.0.0.0/31")))
+        let route = RouteSpec(prefix: try #require(CIDR("203.0.113.0/24")), nexthop: try #require(IPAddress("10.0.0.1")), priority: 100)
+        let readers: [(String, (JSONValue) throws -> Void)] = [
+            ("AccountCreate", { _ = try AccountSpec(json: $0) }),
+            ("AccountPatch", { var spec = AccountSpec(name: "Example"); try spec.apply(patch: $0) }),
+            ("TokenCreate", { _ = try TokenSpec(json: $0) }),
+            ("LocationCreate", { _ = try LocationSpec(json: $0) }),
+            ("LocationPatch", { var spec = LocationSpec(id: "ams1", name: "Amsterdam", region: "WEUR"); try spec.apply(patch: $0) }),
+            ("EdgeCreate", { _ = try EdgeSpec(json: $0) }),
+            ("PrefixCreate", { _ = try PrefixSpec(json: $0) }),
+            ("PrefixPatch", { _ = try PrefixPatch(json: $0) }),
+            ("TunnelCreate", { _ = try TunnelSpec(json: $0) }),
+            ("TunnelPatch", { var spec = tunnel; try spec.apply(patch: $0) }),
+            ("RouteCreate", { _ = try RouteSpec(json: $0) }),
+            ("RoutePatch", { var spec = route; try spec.apply(patch: $0) }),
+        ]
+        for (name, read) in readers {
+            let schema = document.resolve(document.root.field("components")?.field("schemas")?.field(name) ?? .null)
+            guard let properties = schema.field("properties")?.objectValue,
+                  case .object(let example)? = schema.field("examples")?.arrayValue?.first else {
+                Issue.record("\(name) has no properties or no example")
+                continue
+            }
+            let required = Set(schema.field("required")?.arrayValue?.compactMap(\.stringValue) ?? [])
+            #expect(Set(example.keys) == Set(properties.keys), "the example of \(name) should set every documented field")
+            #expect(schema.field("additionalProperties") == .bool(false), "\(name) must say additionalProperties: false")
+
+            #expect(Self.refusal(read, .object(example)) == nil, "\(name): the reader refuses the documented example")
+            for field in properties.keys.sorted() {
+                var without = example
+                without[field] = nil
+                let refusal = Self.refusal(read, .object(without))
+                if required.contains(field) {
+                    #expect(refusal?.code == .missingField && refusal?.field == field,
+                            "\(name).\(field) is documented as required, but leaving it out gives \(String(describing: refusal))")
+                } else {
+                    #expect(refusal == nil, "\(name).\(field) is documented as optional, but leaving it out gives \(String(describing: refusal))")
+                }
+            }
+            var extra = example
+            extra["undocumented"] = .bool(true)
+            #expect(Self.refusal(read, .object(extra))?.code == .unknownField, "\(name) accepts a field the document does not name")
+        }
+    }
+
+    static func refusal(_ read: (JSONValue) throws -> Void, _ body: JSONValue) -> ValidationError? {
+        do {
+            try read(body)
+            return nil
+        } catch let error as ValidationError {
+            return error
+        } catch {
+            return ValidationError(.invalidValue, "unexpected \(error)")
+        }
+    }
+}
+
+/// How a model sample was filled: every optional set, or none.
+private enum SchemaFill { case everyField, requiredOnly }
+
+/// The parsed document and the walks the tests need.
+private struct OpenAPIFile {
+    let root: JSONValue
+
+    static func bundled() throws -> OpenAPIFile {
+        let root = try JSONValue.parse(Data(OpenAPIDocument.bytes))
+        guard root.field("paths")?.objectValue != nil else { throw OpenAPITestError("the bundled openapi.json has no paths") }
+        return OpenAPIFile(root: root)
+    }
+
+    struct Operation {
+        var path: String
+        var method: String
+        var value: JSONValue
+        /// Path-level and operation-level parameters, references resolved.
+        var parameters: [JSONValue]
+        var name: String { "\(method.uppercased()) \(path)" }
+        var pathParameters: [String] {
+            path.split(separator: "/").filter { $0.hasPrefix("{") && $0.hasSuffix("}") }.map { String($0.dropFirst().dropLast()) }
+        }
+    }
+
+    static let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+
+    var operations: [Operation] {
+        let paths = root.field("paths")?.objectValue ?? [:]
+        return paths.keys.sorted().flatMap { path -> [Operation] in
+            let item = paths[path] ?? .null
+            let shared = item.field("parameters")?.arrayValue ?? []
+            return Self.methods.compactMap { method in
+                guard let value = item.field(method) else { return nil }
+                let parameters = (shared + (value.field("parameters")?.arrayValue ?? [])).map(resolve)
+                return Operation(path: path, method: method, value: value, parameters: parameters)
+            }
+        }
+    }
+
+    /// Follows `$ref` (local JSON pointers only) until a value without one.
+    func resolve(_ value: JSONValue) -> JSONValue {
+        var value = value
+        var hops = 0
+        while let reference = value.field("$ref")?.stringValue, let target = pointer(reference), hops < 32 {
+            value = target
+            hops += 1
+        }
+        return value
+    }
+
+    /// RFC 6901 with the `#` of a URI fragment.
+    func pointer(_ reference: String) -> JSONValue? {
+        guard reference.hasPrefix("#/") else { return nil }
+        var value: JSONValue? = root
+        for token in reference.dropFirst(2).split(separator: "/", omittingEmptySubsequences: false) {
+            let key = token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            switch value {
+            case .object(let object)?: value = object[key]
+            case .array(let array)?: value = Int(key).flatMap { array.indices.contains($0) ? array[$0] : nil }
+            default: return nil
+            }
+        }
+        return value
+    }
+
+    /// Every `$ref` in the document.
+    var references: Set<String> {
+        var found: Set<String> = []
+        func walk(_ value: JSONValue) {
+            switch value {
+            case .object(let object):
+                if case .string(let reference)? = object["$ref"] { found.insert(reference) }
+                object.values.forEach(walk)
+            case .array(let array):
+                array.forEach(walk)
+            default:
+                break
+            }
+        }
+        walk(root)
+        return found
+    }
+
+    /// Where `value` departs from `schema`: a wrong type, a key the schema does not declare, a
+    /// required key that is absent; with every field filled, a declared key that never appears;
+    /// with none filled, a key that always appears but is not `required`.
+    func mismatches(_ value: JSONValue, _ schema: JSONValue, at path: String, fill: SchemaFill) -> [String] {
+        let schema = resolve(schema)
+        if let types = schema.field("type").map({ $0.arrayValue ?? [$0] })?.compactMap(\.stringValue),
+           !types.contains(where: { Self.matches(value, type: $0) }) {
+            return ["\(path): the model encodes \(value.typeName), the schema says \(types.joined(separator: " or "))"]
+        }
+        var found: [String] = []
+        if case .object(let object) = value, let properties = schema.field("properties")?.objectValue {
+            let present = Set(object.keys)
+            let declared = Set(properties.keys)
+            let required = Set(schema.field("required")?.arrayValue?.compactMap(\.stringValue) ?? [])
+            found += present.subtracting(declared).sorted().map { "\(path).\($0): the model encodes it, the schema does not declare it" }
+            found += required.subtracting(present).sorted().map { "\(path).\($0): the schema requires it, the model leaves it out" }
+            switch fill {
+            case .everyField:
+                found += declared.subtracting(present).sorted().map { "\(path).\($0): the schema declares it, the model never encodes it" }
+            case .requiredOnly:
+                found += present.subtracting(required).sorted().map { "\(path).\($0): the model always encodes it, the schema does not require it" }
+            }
+            for key in present.intersection(declared).sorted() {
+                found += mismatches(object[key]!, properties[key]!, at: "\(path).\(key)", fill: fill)
+            }
+        }
+        if case .array(let items) = value, let itemSchema = schema.field("items") {
+            for (index, item) in items.enumerated() {
+                found += mismatches(item, itemSchema, at: "\(path)[\(index)]", fill: fill)
+            }
+        }
+        return found
+    }
+
+    static func matches(_ value: JSONValue, type: String) -> Bool {
+        switch (type, value) {
+        case ("null", .null), ("boolean", .bool), ("string", .string), ("array", .array), ("object", .object), ("number", .number): return true
+        case ("integer", .number(let number)): return number.rounded() == number
+        default: return false
+        }
+    }
+}
+
+private struct OpenAPITestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+private extension JSONValue {
+    func field(_ name: String) -> JSONValue? {
+        guard case .object(let object) = self else { return nil }
+        return object[name]
+    }
+
+    var objectValue: [String: JSONValue]? { if case .object(let object) = self { return object } else { return nil } }
+    var arrayValue: [JSONValue]? { if case .array(let array) = self { return array } else { return nil } }
+    var stringValue: String? { if case .string(let text) = self { return text } else { return nil } }
+}
