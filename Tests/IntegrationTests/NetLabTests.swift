@@ -300,8 +300,4 @@ struct NetLabTests {
         return stride(from: pidMax - 1, to: 2, by: -1).first { !ProcessTable.isAlive(pid: $0) }
     }
 
-    private struct WaitTimeout: Error, CustomStringConvertible {
-        let what: String
-        var description: String { "timed out waiting until \(what)" }
-    }
 }
