@@ -24,6 +24,8 @@ let package = Package(
     targets: [
         // Domain types shared by core and edge. Foundation only.
         .target(name: "MoatModel"),
+        // The firewall rule language: scheme, parser, checker, evaluator, nftables compiler.
+        .target(name: "Firewall", dependencies: ["MoatModel"]),
         // System adapters: processes, commands, network namespaces primitives.
         .target(name: "LinuxNet"),
         // Network namespaces for the lab and the integration tests.
@@ -87,6 +89,7 @@ let package = Package(
             path: "bench/sync/Sources"
         ),
         .testTarget(name: "MoatModelTests", dependencies: ["MoatModel"]),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "MoatModel"]),
         .testTarget(
             name: "MoatCoreTests",
             dependencies: [
