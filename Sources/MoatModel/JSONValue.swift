@@ -10,29 +10,25 @@ public enum JSONValue: Equatable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses a request body. The error names the position JSONSerialization reports.
+    /// Parses a request body. The error names the position where the text stops being JSON.
     public static func parse(_ data: Data) throws(ValidationError) -> JSONValue {
         guard !data.isEmpty else { throw ValidationError(.invalidJSON, "the request body is empty; expected a JSON object") }
         do {
             return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch let error as DecodingError {
-            throw ValidationError(.invalidJSON, "the body is not valid JSON: \(JSONValue.describe(error))")
         } catch {
-            throw ValidationError(.invalidJSON, "the body is not valid JSON")
+            throw ValidationError(.invalidJSON, "the body is not valid JSON: \(position(of: data))")
         }
     }
 
-    static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .dataCorrupted(let context):
-            if let underlying = context.underlyingError {
-                let nsError = underlying as NSError
-                if let detail = nsError.userInfo[NSDebugDescriptionErrorKey] as? String { return detail }
-                return String(describing: underlying)
-            }
-            return context.debugDescription
-        default:
-            return "\(error)"
+    /// JSONDecoder does not say where the text went wrong; JSONSerialization does
+    /// ("Invalid value around character 9.").
+    static func position(of data: Data) -> String {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return "it holds a value that cannot be represented (such as a lone UTF-16 surrogate)"
+        } catch {
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            return detail ?? "\(error)"
         }
     }
 

@@ -50,6 +50,8 @@ import Testing
         #expect { try LocationSpec(json: json(#"{"id":"ams1","region":"weur"}"#)) } throws: { ($0 as? ValidationError)?.field == "region" }
         #expect { try TokenSpec(json: json(#"{"scope":"operator"}"#)) } throws: { ($0 as? ValidationError)?.field == "scope" }
         #expect { try JSONValue.parse(Data("{\"a\":".utf8)) } throws: { ($0 as? ValidationError)?.code == .invalidJSON }
+        // The message says where the text stops being JSON.
+        #expect { try JSONValue.parse(Data("{\"name\": x}".utf8)) } throws: { ($0 as? ValidationError)?.message.contains("character 9") == true }
     }
 
     @Test func routeScopeKeepsOrderAndDropsRepeats() throws {
