@@ -32,6 +32,14 @@ struct EdgesController {
             }
             return try JSONResponse.make(ItemList(items: edges))
         }
+        api.on(.get, "/v1/edges/:edge") { _, context in
+            _ = try context.requireOperator()
+            let id = try context.parameters.require("edge")
+            guard var edge = try await store.edges().first(where: { $0.id == id }) else { throw APIError.notFound("edge", id) }
+            edge.connected = await broadcaster.isConnected(id)
+            if let seen = await presence.lastSeen(id), seen > (edge.lastSeen ?? .distantPast) { edge.lastSeen = seen }
+            return try JSONResponse.make(edge)
+        }
         api.on(.delete, "/v1/edges/:edge") { _, context in
             let principal = try context.requireOperator()
             let written = try await store.deleteEdge(try context.parameters.require("edge"), actor: principal.actor)

@@ -79,13 +79,3 @@ struct JSONBody {
     var value: JSONValue { .object(fields) }
     var isEmpty: Bool { fields.isEmpty }
 }
-
-extension Bool: @retroactive ExpressibleByArgument {
-    public init?(argument: String) {
-        switch argument.lowercased() {
-        case "true", "yes", "on", "1": self = true
-        case "false", "no", "off", "0": self = false
-        default: return nil
-        }
-    }
-}

@@ -70,7 +70,7 @@ struct LocationsCommand: AsyncParsableCommand {
 struct EdgesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edges", abstract: "Edge servers: enrolment and status (operator token).",
-        subcommands: [List.self, Create.self, Delete.self])
+        subcommands: [List.self, Create.self, Show.self, Delete.self])
 
     static func table(_ items: [EdgeInfo]) -> Table {
         let showToken = items.contains { $0.enrollmentToken != nil }
@@ -101,6 +101,15 @@ struct EdgesCommand: AsyncParsableCommand {
             body.set("location", location)
             body.set("name", name)
             try await options.run { try options.show(try await $0.send(.POST, "/v1/edges", json: body.value), as: EdgeInfo.self, table: EdgesCommand.table) }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one edge.")
+        @Argument(help: "Edge ID.") var id: String
+        @OptionGroup var options: ClientOptions
+        func run() async throws {
+            try await options.run { try options.show(try await $0.send(.GET, "/v1/edges/\(id)"), as: EdgeInfo.self, table: EdgesCommand.table) }
         }
     }
 

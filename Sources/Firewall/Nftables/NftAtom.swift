@@ -1,0 +1,95 @@
+/// What an nft match statement implies about a packet, used to prune contradictory or
+/// redundant conjunctions in the DNF (`tcp dport 22` with `meta l4proto != 6` never matches).
+struct NftFacts: Hashable, Sendable {
+    var family: Packet.Family?
+    var notFamilies: Set<Packet.Family> = []
+    var proto: UInt8?
+    var notProtos: Set<UInt8> = []
+    /// true: a later fragment; false: a first fragment or no fragment (transport readable).
+    var laterFragment: Bool?
+
+    static let none = NftFacts()
+    static let ipv4 = NftFacts(family: .ipv4)
+    static let ipv6 = NftFacts(family: .ipv6)
+
+    /// nft transport loads (`tcp dport`) imply the protocol and a readable transport header.
+    static func transport(_ proto: UInt8) -> NftFacts { NftFacts(proto: proto, laterFragment: false) }
+
+    /// Both sets of facts together, or nil when they contradict. Only IPv4 and IPv6 reach an
+    /// `inet` chain, so denying both families is a contradiction.
+    func merged(with other: NftFacts) -> NftFacts? {
+        var result = self
+        if let family = other.family {
+            if let mine = result.family, mine != family { return nil }
+            result.family = family
+        }
+        result.notFamilies.formUnion(other.notFamilies)
+        if let family = result.family, result.notFamilies.contains(family) { return nil }
+        if result.notFamilies.count == 2 { return nil }
+        if let proto = other.proto {
+            if let mine = result.proto, mine != proto { return nil }
+            result.proto = proto
+        }
+        result.notProtos.formUnion(other.notProtos)
+        if let proto = result.proto, result.notProtos.contains(proto) { return nil }
+        if let later = other.laterFragment {
+            if let mine = result.laterFragment, mine != later { return nil }
+            result.laterFragment = later
+        }
+        return result
+    }
+
+    /// True when these facts already guarantee `other` (so a statement saying only `other` is redundant).
+    func implies(_ other: NftFacts) -> Bool {
+        if let family = other.family, self.family != family { return false }
+        for denied in other.notFamilies where !(notFamilies.contains(denied) || (family != nil && family != denied)) {
+            return false
+        }
+        if let proto = other.proto, self.proto != proto { return false }
+        for denied in other.notProtos where !(notProtos.contains(denied) || (proto != nil && proto != denied)) {
+            return false
+        }
+        if let later = other.laterFragment, laterFragment != later { return false }
+        return true
+    }
+}
+
+/// One nft match statement (`tcp dport 22`) and what it implies.
+struct NftAtom: Hashable, Sendable {
+    var text: String
+    var facts: NftFacts
+    /// A statement that only asserts its facts (`meta nfproto ipv6`, `meta l4proto != 6`):
+    /// dropped when the rest of the conjunction implies them.
+    var factOnly: Bool
+
+    init(_ text: String, _ facts: NftFacts = .none, factOnly: Bool = false) {
+        self.text = text
+        self.facts = facts
+        self.factOnly = factOnly
+    }
+
+    static func family(_ family: Packet.Family) -> NftAtom {
+        NftAtom("meta nfproto \(family.nftName)", NftFacts(family: family), factOnly: true)
+    }
+
+    static func notFamily(_ family: Packet.Family) -> NftAtom {
+        NftAtom("meta nfproto != \(family.nftName)", NftFacts(notFamilies: [family]), factOnly: true)
+    }
+
+    /// The packet is not of `proto`, or its transport header is not in this fragment: the
+    /// complement of a transport field being present (for `not`).
+    static func transportAbsent(_ proto: UInt8) -> NftDNF {
+        [
+            [NftAtom("meta l4proto != \(proto)", NftFacts(notProtos: [proto]), factOnly: true)],
+            [NftAtom("ip frag-off & 0x1fff != 0", NftFacts(family: .ipv4, laterFragment: true))],
+            [NftAtom("frag frag-off != 0", NftFacts(family: .ipv6, laterFragment: true))],
+        ]
+    }
+}
+
+extension Packet.Family {
+    var nftName: String { self == .ipv4 ? "ipv4" : "ipv6" }
+}
+
+/// A disjunction of conjunctions of nft statements; `[]` is false, `[[]]` is true.
+typealias NftDNF = [[NftAtom]]

@@ -1,0 +1,145 @@
+/// One rule of an account's ordered ruleset, as the compiler takes it.
+package struct NftRuleInput: Hashable, Sendable {
+    /// Stable rule id, written into the nft comment so counters can be read back per rule.
+    package var id: String
+    package var expression: CheckedExpression
+    package var action: Action
+
+    package init(id: String, expression: CheckedExpression, action: Action) {
+        self.id = id
+        self.expression = expression
+        self.action = action
+    }
+}
+
+/// A rule the compiler refuses.
+package struct NftCompileError: Error, Hashable, Sendable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
+        package let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+        /// The disjunctive normal form would need more nft rules than allowed.
+        package static let tooComplex = Code("too_complex")
+        package var description: String { rawValue }
+    }
+
+    package var code: Code
+    package var ruleID: String
+    package var message: String
+    package var description: String { "\(code) in rule \(ruleID): \(message)" }
+}
+
+/// An nft chain: name and rule lines.
+package struct NftChain: Hashable, Sendable {
+    package var name: String
+    package var rules: [String]
+}
+
+/// The compiled firewall of one account: declarations for inside a `table inet` block.
+package struct NftProgram: Hashable, Sendable {
+    /// Rate-limit sets (`set rl_... { ... }`); list sets are declared by `NftLists`.
+    package var sets: [String]
+    /// Helper chains first (nft needs a chain declared before a jump to it), the account chain last.
+    package var chains: [NftChain]
+
+    /// The declarations as `nft -f` text, in a `table inet <table> { ... }` block.
+    package func render(table: String, extraSets: [String] = []) -> String {
+        var lines = ["table inet \(table) {"]
+        lines += (extraSets + sets).map { "\t" + $0 }
+        for chain in chains {
+            lines.append("\tchain \(chain.name) {")
+            lines += chain.rules.map { "\t\t" + $0 }
+            lines.append("\t}")
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Stage "emit": an account's ordered rules to nft chains for an `inet` table.
+///
+/// - `block` → `counter drop`; `allow` → `counter accept`. Accept, not `return`: the account
+///   chain is jumped to from the dispatch chain, and `return` would resume the dispatch chain
+///   (and whatever follows the vmap), while allow must end the decision. Falling off the end
+///   of the account chain returns to the dispatcher: the default allow.
+/// - `log` → `counter` and continue.
+/// - `rate_limit` → per-source dynamic sets (one per family) with
+///   `update @set { ip saddr limit rate over N/second burst B packets } counter drop`.
+/// - A rule is lowered to a DNF (`NftTranslation`), one nft rule per conjunction. For block
+///   and allow those sit inline (the first match ends evaluation, so a packet is counted
+///   once). For log and rate_limit, which continue, several conjunctions would count (or
+///   spend tokens) twice, so the rule becomes `jump <chain>_r<i>`, where each conjunction
+///   does `goto <chain>_r<i>_act` and the action chain holds the action once.
+/// - Counters carry `comment "rule:<id>"`; a rule's count is the sum over its nft rules.
+package struct NftCompiler: Sendable {
+    /// The most nft rules one user rule may expand to.
+    package static let maximumExpansion = 256
+
+    package var account: String
+
+    package init(account: String) {
+        self.account = account
+    }
+
+    /// The account chain's name, the target of the dispatch vmap.
+    package var chainName: String { "acct_\(NftSyntax.identifier(account))" }
+
+    package func compile(_ rules: [NftRuleInput]) throws(NftCompileError) -> NftProgram {
+        let translation = NftTranslation(account: account, limit: Self.maximumExpansion)
+        var program = NftProgram(sets: [], chains: [])
+        var main: [String] = []
+        for (index, rule) in rules.enumerated() {
+            let dnf: NftDNF
+            do {
+                dnf = try translation.dnf(rule.expression)
+            } catch {
+                throw NftCompileError(code: .tooComplex, ruleID: rule.id,
+                                      message: "the rule expands to more than \(Self.maximumExpansion) nftables rules; simplify its 'or' and 'not'")
+            }
+            let comment = "comment \"rule:\(NftSyntax.identifier(rule.id))\""
+            let actions = statements(for: rule.action, index: index, program: &program)
+            if dnf.count == 1 || (dnf.count > 1 && (rule.action == .block || rule.action == .allow)) {
+                for conjunction in dnf {
+                    for action in actions where translation.facts(of: conjunction + [action.guard]) != nil {
+                        main.append(line(conjunction.map(\.text) + [action.text, comment]))
+                    }
+                }
+            } else if dnf.count > 1 {
+                let matcher = "\(chainName)_r\(index)"
+                let actor = matcher + "_act"
+                program.chains.append(NftChain(name: actor, rules: actions.map { line([$0.text, comment]) }))
+                program.chains.append(NftChain(name: matcher, rules: dnf.map { line($0.map(\.text) + ["goto \(actor)"]) }))
+                main.append("jump \(matcher)")
+            }
+            // An empty DNF never matches: the rule emits nothing and its counter stays at zero.
+        }
+        program.chains.append(NftChain(name: chainName, rules: main))
+        return program
+    }
+
+    private struct Statement {
+        var text: String
+        /// The family the statement needs (rate-limit keys), for pruning.
+        var `guard`: NftAtom
+    }
+
+    private func statements(for action: Action, index: Int, program: inout NftProgram) -> [Statement] {
+        let any = NftAtom("", .none)
+        switch action {
+        case .block: return [Statement(text: "counter drop", guard: any)]
+        case .allow: return [Statement(text: "counter accept", guard: any)]
+        case .log: return [Statement(text: "counter", guard: any)]
+        case .rateLimit(let rate, let burst):
+            return [(Packet.Family.ipv4, "ip", "ipv4_addr"), (.ipv6, "ip6", "ipv6_addr")].map { family, prefix, type in
+                let set = "rl_\(NftSyntax.identifier(account))_r\(index)_\(family == .ipv4 ? "v4" : "v6")"
+                program.sets.append("set \(set) { type \(type); size 65535; flags dynamic,timeout; timeout 1m; }")
+                return Statement(
+                    text: "update @\(set) { \(prefix) saddr limit rate over \(rate)/second burst \(burst) packets } counter drop",
+                    guard: NftAtom("", NftFacts(family: family)))
+            }
+        }
+    }
+
+    private func line(_ parts: [String]) -> String {
+        parts.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+}

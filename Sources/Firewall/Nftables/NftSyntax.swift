@@ -1,0 +1,52 @@
+import MoatModel
+
+/// Spelling of nft values and sets.
+enum NftSyntax {
+    static func number(_ value: UInt64, hex: Bool) -> String {
+        hex ? "0x" + (value < 16 ? "0" : "") + String(value, radix: 16) : String(value)
+    }
+
+    /// Disjoint, sorted ranges: nft rejects overlapping intervals in an anonymous set.
+    static func merged(_ ranges: [ClosedRange<UInt64>]) -> [ClosedRange<UInt64>] {
+        var result: [ClosedRange<UInt64>] = []
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = result.last, last.upperBound == .max || range.lowerBound <= last.upperBound + 1 {
+                result[result.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
+            } else {
+                result.append(range)
+            }
+        }
+        return result
+    }
+
+    /// `22`, `8000-8100` or `{ 22, 8000-8100 }`.
+    static func set(_ ranges: [ClosedRange<UInt64>], format: (UInt64) -> String) -> String {
+        let elements = merged(ranges).map {
+            $0.lowerBound == $0.upperBound ? format($0.lowerBound) : "\(format($0.lowerBound))-\(format($0.upperBound))"
+        }
+        return elements.count == 1 ? elements[0] : "{ " + elements.joined(separator: ", ") + " }"
+    }
+
+    /// Prefixes without those inside another (CIDRs nest or are disjoint), sorted.
+    static func disjoint(_ prefixes: [CIDR]) -> [CIDR] {
+        let sorted = Set(prefixes).sorted { $0.length < $1.length }
+        var kept: [CIDR] = []
+        for prefix in sorted where !kept.contains(where: { $0.contains(prefix) }) { kept.append(prefix) }
+        return kept.sorted()
+    }
+
+    /// `192.0.2.1`, `10.0.0.0/8` or `{ 10.0.0.0/8, 192.0.2.1 }`; host prefixes print as addresses.
+    static func set(_ prefixes: [CIDR]) -> String {
+        let elements = disjoint(prefixes).map(element)
+        return elements.count == 1 ? elements[0] : "{ " + elements.joined(separator: ", ") + " }"
+    }
+
+    static func element(_ prefix: CIDR) -> String {
+        prefix.length == prefix.address.bitWidth ? prefix.address.description : prefix.description
+    }
+
+    /// A name usable in nft identifiers: letters, digits and `_`.
+    static func identifier(_ text: String) -> String {
+        String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+    }
+}

@@ -1,0 +1,144 @@
+import MoatModel
+
+/// Stage "lower": a checked expression to a bounded DNF of nft statements.
+///
+/// `not` is pushed down to the tests. A negated test is "the field is absent, or present and
+/// the complementary condition holds": `not tcp.dstport == 22` becomes
+/// `meta l4proto != 6` ∨ (later fragment) ∨ `tcp dport != 22`, which is what the evaluator
+/// does, because nft's own `tcp dport != 22` (like ours) is false on non-TCP packets.
+struct NftTranslation {
+    var account: String
+    /// The most nft rules one user rule may expand to.
+    var limit: Int
+
+    struct TooLarge: Error {}
+
+    func dnf(_ expression: CheckedExpression, negated: Bool = false) throws(TooLarge) -> NftDNF {
+        switch (expression, negated) {
+        case (.test(let test), false):
+            return normalize(positive(test))
+        case (.test(let test), true):
+            return normalize(absent(test) + positive(test.complement))
+        case (.not(let operand), _):
+            return try dnf(operand, negated: !negated)
+        case (.and(let lhs, let rhs), false), (.or(let lhs, let rhs), true):
+            return try product(dnf(lhs, negated: negated), dnf(rhs, negated: negated))
+        case (.or(let lhs, let rhs), false), (.and(let lhs, let rhs), true):
+            return try bounded(normalize(dnf(lhs, negated: negated) + dnf(rhs, negated: negated)))
+        }
+    }
+
+    private func product(_ lhs: NftDNF, _ rhs: NftDNF) throws(TooLarge) -> NftDNF {
+        guard lhs.count * rhs.count <= limit * 4 else { throw TooLarge() }
+        return try bounded(normalize(lhs.flatMap { left in rhs.map { left + $0 } }))
+    }
+
+    private func bounded(_ dnf: NftDNF) throws(TooLarge) -> NftDNF {
+        guard dnf.count <= limit else { throw TooLarge() }
+        return dnf
+    }
+
+    /// Drops contradictory conjunctions, duplicate and implied statements, and conjunctions
+    /// that contain another one (absorption).
+    func normalize(_ dnf: NftDNF) -> NftDNF {
+        var result: NftDNF = []
+        for conjunction in dnf {
+            guard let simplified = simplify(conjunction), !result.contains(simplified) else { continue }
+            result.append(simplified)
+        }
+        return result.filter { candidate in
+            !result.contains { other in other != candidate && other.allSatisfy(candidate.contains) }
+        }
+    }
+
+    private func simplify(_ conjunction: [NftAtom]) -> [NftAtom]? {
+        var atoms: [NftAtom] = []
+        for atom in conjunction where !atoms.contains(atom) { atoms.append(atom) }
+        guard facts(of: atoms) != nil else { return nil }
+        var index = 0
+        while index < atoms.count {
+            var rest = atoms
+            rest.remove(at: index)
+            if atoms[index].factOnly, let others = facts(of: rest), others.implies(atoms[index].facts) {
+                atoms = rest
+            } else {
+                index += 1
+            }
+        }
+        return atoms
+    }
+
+    func facts(of atoms: [NftAtom]) -> NftFacts? {
+        var facts = NftFacts.none
+        for atom in atoms {
+            guard let merged = facts.merged(with: atom.facts) else { return nil }
+            facts = merged
+        }
+        return facts
+    }
+
+    /// The field of `test` is absent: the complement of its requirement.
+    private func absent(_ test: CheckedTest) -> NftDNF {
+        switch test.row.requirement {
+        case .ip: return []
+        case .addressFamily: return [[.notFamily(test.family ?? .ipv4)]]
+        case .transport(let proto): return NftAtom.transportAbsent(proto)
+        }
+    }
+
+    /// The field is present and the condition holds.
+    private func positive(_ test: CheckedTest) -> NftDNF {
+        switch (test.row.nft, test.condition) {
+        case (.flag(let set, let clear), .flag(let value)):
+            return value ? set : clear
+        case (.address(let v4, let v6), _):
+            let family = test.family ?? .ipv4
+            let load = family == .ipv4 ? v4 : v6
+            let facts = NftFacts(family: family)
+            switch test.condition {
+            case .addressIn(let prefixes, let negated):
+                return [[NftAtom("\(load) \(negated ? "!= " : "")\(NftSyntax.set(prefixes))", facts)]]
+            case .list(let name, let negated):
+                let set = NftLists.setName(account: account, list: name, family: family)
+                return [[NftAtom("\(load) \(negated ? "!= " : "")@\(set)", facts)]]
+            default:
+                return []
+            }
+        case (.number(let loads), _):
+            return loads.compactMap { load in number(test, load).map { [$0] } }
+        default:
+            return []
+        }
+    }
+
+    /// One load's statement, nil when it cannot match; a bare family statement when it always does.
+    private func number(_ test: CheckedTest, _ load: NftLoad) -> NftAtom? {
+        let expression = test.mask.map { "\(load.expression) & \(NftSyntax.number($0, hex: true))" } ?? load.expression
+        let format = { (value: UInt64) in NftSyntax.number(value, hex: load.hex || test.mask != nil) }
+        let always = NftAtom("meta nfproto \(load.facts.family?.nftName ?? "ipv4")", load.facts, factOnly: true)
+        switch test.condition {
+        case .compare(let op, let value):
+            guard value >= load.bias else {
+                return [.notEqual, .greater, .greaterEqual].contains(op) ? always : nil
+            }
+            if op == .greaterEqual && value == load.bias && load.bias > 0 { return always }
+            if op == .less && value == load.bias && load.bias > 0 { return nil }
+            let shifted = value - load.bias
+            var facts = load.facts
+            if load.isProtocol && op == .equal { facts.proto = UInt8(shifted) }
+            if load.isProtocol && op == .notEqual { facts.notProtos = [UInt8(shifted)] }
+            let symbol = op == .equal && test.mask == nil ? "" : op.rawValue + " "
+            return NftAtom("\(expression) \(symbol)\(format(shifted))", facts,
+                           factOnly: load.isProtocol && (op == .equal || op == .notEqual))
+        case .numberIn(let ranges, let negated):
+            let shifted = ranges.compactMap { range -> ClosedRange<UInt64>? in
+                guard range.upperBound >= load.bias else { return nil }
+                return (max(range.lowerBound, load.bias) - load.bias)...(range.upperBound - load.bias)
+            }
+            guard !shifted.isEmpty else { return negated ? always : nil }
+            return NftAtom("\(expression) \(negated ? "!= " : "")\(NftSyntax.set(shifted, format: format))", load.facts)
+        default:
+            return nil
+        }
+    }
+}
