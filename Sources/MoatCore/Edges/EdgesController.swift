@@ -24,20 +24,14 @@ struct EdgesController {
         api.on(.get, "/v1/edges") { _, context in
             _ = try context.requireOperator()
             var edges = try await store.edges()
-            for index in edges.indices {
-                edges[index].connected = await broadcaster.isConnected(edges[index].id)
-                if let seen = await presence.lastSeen(edges[index].id), seen > (edges[index].lastSeen ?? .distantPast) {
-                    edges[index].lastSeen = seen
-                }
-            }
+            for index in edges.indices { await overlay(&edges[index]) }
             return try JSONResponse.make(ItemList(items: edges))
         }
         api.on(.get, "/v1/edges/:edge") { _, context in
             _ = try context.requireOperator()
             let id = try context.parameters.require("edge")
             guard var edge = try await store.edges().first(where: { $0.id == id }) else { throw APIError.notFound("edge", id) }
-            edge.connected = await broadcaster.isConnected(id)
-            if let seen = await presence.lastSeen(id), seen > (edge.lastSeen ?? .distantPast) { edge.lastSeen = seen }
+            await overlay(&edge)
             return try JSONResponse.make(edge)
         }
         api.on(.delete, "/v1/edges/:edge") { _, context in
@@ -45,5 +39,13 @@ struct EdgesController {
             let written = try await store.deleteEdge(try context.parameters.require("edge"), actor: principal.actor)
             return Response(status: .noContent, headers: [.moatConfigVersion: String(written.version)])
         }
+    }
+
+    /// What the store may not hold yet: presence is written once a second.
+    func overlay(_ edge: inout EdgeInfo) async {
+        edge.connected = await broadcaster.isConnected(edge.id)
+        guard let seen = await presence.snapshot(edge.id), seen.at >= (edge.lastSeen ?? .distantPast) else { return }
+        edge.lastSeen = seen.at
+        if let applied = seen.applied { edge.appliedVersion = applied }
     }
 }

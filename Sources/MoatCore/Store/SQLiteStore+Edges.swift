@@ -50,13 +50,19 @@ extension SQLiteStore {
 
     /// Reports from edges are not changes by a user: no version bump, no audit record.
     package func recordEdgeReport(_ id: String, _ report: EdgeReport) async throws {
+        try await recordEdgeReports([id: report])
+    }
+
+    package func recordEdgeReports(_ reports: [String: EdgeReport]) async throws {
         try await pool.write { db in
-            guard var record = try EdgeRecord.fetchOne(db, key: id) else { return }
-            if let applied = report.appliedVersion { record.appliedVersion = applied }
-            if let agent = report.agentVersion { record.agentVersion = agent }
-            if let error = report.lastError { record.lastError = error }
-            record.lastSeen = report.seenAt
-            try record.update(db)
+            for (id, report) in reports {
+                guard var record = try EdgeRecord.fetchOne(db, key: id) else { continue }
+                if let applied = report.appliedVersion { record.appliedVersion = applied }
+                if let agent = report.agentVersion { record.agentVersion = agent }
+                if let error = report.lastError { record.lastError = error }
+                record.lastSeen = max(record.lastSeen ?? .distantPast, report.seenAt)
+                try record.update(db)
+            }
         }
     }
 }

@@ -34,9 +34,7 @@ struct EdgeSyncController {
             let applied = request.uri.queryParameters.get("applied").flatMap { Int($0) }
             let wait = try request.queryInt("wait", default: 30, in: 0...Self.longestWait)
             let now = Date()
-            if await presence.touch(edge.id, applied: applied, at: now) {
-                try await store.recordEdgeReport(edge.id, EdgeReport(appliedVersion: applied, agentVersion: nil, lastError: nil, seenAt: now))
-            }
+            await presence.touch(edge.id, applied: applied, at: now)
             metrics.edgesConnected.set(to: Double(await broadcaster.connectedCount))
             guard let compiled = await broadcaster.next(location: edge.location, after: seen, timeout: .seconds(wait), edgeID: edge.id) else {
                 return Response(status: .noContent)
@@ -53,7 +51,7 @@ struct EdgeSyncController {
             let error = try reader.optionalString("error", maxLength: 4096)
             try reader.finish()
             let now = Date()
-            _ = await presence.touch(edge.id, applied: applied, at: now)
+            await presence.touch(edge.id, applied: applied, at: now)
             let lastError: String? = error.map { message in failed.map { "version \($0): \(message)" } ?? message }
             try await store.recordEdgeReport(edge.id, EdgeReport(appliedVersion: applied, agentVersion: agentVersion, lastError: .some(lastError), seenAt: now))
             return Response(status: .noContent)
