@@ -34,7 +34,7 @@ let package = Package(
         .target(
             name: "MoatCore",
             dependencies: [
-                "MoatModel", "LinuxNet",
+                "MoatModel", "LinuxNet", "Firewall",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "moat",
             dependencies: [
-                "MoatCore", "MoatEdge", "MoatClient", "MoatModel",
+                "MoatCore", "MoatEdge", "MoatClient", "MoatModel", "Firewall",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

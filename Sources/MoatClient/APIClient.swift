@@ -10,6 +10,8 @@ public struct APIClientError: Error, CustomStringConvertible, Sendable {
     public var code: String
     public var message: String
     public var field: String?
+    /// Where in the field's text the fault is (rule expressions), in UTF-8 bytes.
+    public var span: APIErrorBody.TextSpan?
 
     public var description: String {
         var text = "\(code): \(message)"
@@ -66,7 +68,7 @@ public struct APIClient: Sendable {
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {
             if let decoded = try? JSONDecoder().decode(APIErrorBody.self, from: data) {
-                throw APIClientError(status: status, code: decoded.error.code, message: decoded.error.message, field: decoded.error.field)
+                throw APIClientError(status: status, code: decoded.error.code, message: decoded.error.message, field: decoded.error.field, span: decoded.error.span)
             }
             throw APIClientError(status: status, code: "http_\(status)", message: String(decoding: data.prefix(200), as: UTF8.self))
         }

@@ -15,13 +15,21 @@ public struct EdgeConfig: Codable, Equatable, Sendable {
     public var tunnels: [Tunnel]
     /// Only the routes whose scope includes this location.
     public var routes: [Route]
+    /// The enabled firewall rules of the accounts whose prefixes this location serves, in
+    /// ruleset order per account.
+    public var firewallRules: [FirewallRule]
+    /// Those accounts' IP lists.
+    public var firewallLists: [FirewallList]
 
     enum CodingKeys: String, CodingKey {
         case version, location, region, prefixes, tunnels, routes
         case generatedAt = "generated_at"
+        case firewallRules = "firewall_rules"
+        case firewallLists = "firewall_lists"
     }
 
-    public init(version: Int, location: String, region: String, generatedAt: Date, prefixes: [Prefix] = [], tunnels: [Tunnel] = [], routes: [Route] = []) {
+    public init(version: Int, location: String, region: String, generatedAt: Date, prefixes: [Prefix] = [], tunnels: [Tunnel] = [],
+                routes: [Route] = [], firewallRules: [FirewallRule] = [], firewallLists: [FirewallList] = []) {
         self.version = version
         self.location = location
         self.region = region
@@ -29,12 +37,22 @@ public struct EdgeConfig: Codable, Equatable, Sendable {
         self.prefixes = prefixes
         self.tunnels = tunnels
         self.routes = routes
+        self.firewallRules = firewallRules
+        self.firewallLists = firewallLists
     }
 
-    /// Whether two configs would program the same data plane (ignores version and time).
-    public func hasSameContent(as other: EdgeConfig) -> Bool {
-        location == other.location && region == other.region && prefixes == other.prefixes
-            && tunnels == other.tunnels && routes == other.routes
+    /// Configs written before a part existed (an edge's last-known-good file) read as empty there.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decode(Int.self, forKey: .version)
+        location = try container.decode(String.self, forKey: .location)
+        region = try container.decode(String.self, forKey: .region)
+        generatedAt = try container.decode(Date.self, forKey: .generatedAt)
+        prefixes = try container.decodeIfPresent([Prefix].self, forKey: .prefixes) ?? []
+        tunnels = try container.decodeIfPresent([Tunnel].self, forKey: .tunnels) ?? []
+        routes = try container.decodeIfPresent([Route].self, forKey: .routes) ?? []
+        firewallRules = try container.decodeIfPresent([FirewallRule].self, forKey: .firewallRules) ?? []
+        firewallLists = try container.decodeIfPresent([FirewallList].self, forKey: .firewallLists) ?? []
     }
 }
 
@@ -141,10 +159,22 @@ public struct APIErrorBody: Codable, Equatable, Sendable {
         public var code: String
         public var message: String
         public var field: String?
-        public init(code: String, message: String, field: String?) {
+        /// Where in the field's text the fault is (rule expressions), in UTF-8 bytes.
+        public var span: TextSpan?
+        public init(code: String, message: String, field: String?, span: TextSpan? = nil) {
             self.code = code
             self.message = message
             self.field = field
+            self.span = span
+        }
+    }
+
+    public struct TextSpan: Codable, Equatable, Sendable {
+        public var start: Int
+        public var length: Int
+        public init(start: Int, length: Int) {
+            self.start = start
+            self.length = length
         }
     }
     public var error: Detail

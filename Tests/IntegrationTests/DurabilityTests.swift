@@ -112,6 +112,18 @@ struct DurabilityTests {
         #expect(noToken.exitStatus == 1)
         #expect(noToken.stderr.contains("unauthorized"))
 
+        // Rule expressions: checked locally and by the API, with a caret under the fault.
+        let check = try MoatBinary.client(["firewall", "check", #"tcp.dstport == "x""#], environment: [:])
+        #expect(check.exitStatus == 1)
+        #expect(check.stderr.contains(#"tcp.dstport == "x""#))
+        #expect(check.stderr.contains("               ^^^"), "\(check.stderr)")
+        #expect(try MoatBinary.client(["firewall", "check", "tcp.dstport in {22 8000..8100} and not ip.frag"], environment: [:]).stdout == "ok\n")
+        let account = try #require(jsonObject(try MoatBinary.client(["accounts", "create", "acme", "--json"], environment: environment).stdout)["id"] as? String)
+        let rule = try MoatBinary.client(["firewall", "rules", "create", "ip.src in $nowhere", "--account", account], environment: environment)
+        #expect(rule.exitStatus == 1)
+        #expect(rule.stderr.contains("           ^^^^^^^^"), "\(rule.stderr)")
+        #expect(rule.stderr.contains("(field: expression)"))
+
         let good = try MoatBinary.client(["locations", "create", "ams1", "--name", "Amsterdam", "--region", "WEUR"], environment: environment)
         #expect(good.succeeded)
         let table = try MoatBinary.client(["locations", "list"], environment: environment).stdout

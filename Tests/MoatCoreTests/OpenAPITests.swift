@@ -131,6 +131,10 @@ import Testing
                                                               scope: .init(locations: ["ams1"], regions: ["WEUR"]), description: "primary"),
                           tunnelID: tunnel.id, at: date)
 
+        let rule = FirewallRule(accountID: "acc_1", spec: FirewallRuleSpec(expression: "tcp.dstport == 22", action: .rateLimit,
+                                                                          rateLimit: .init(packetsPerSecond: 10, burst: 20), description: "ssh"), position: 1, at: date)
+        let list = FirewallList(accountID: "acc_1", spec: FirewallListSpec(name: "office", description: "HQ", items: [cidr]), at: date)
+
         let full: [(String, any Encodable)] = [
             ("Account", Account(name: "Example", createdAt: date)),
             ("Location", Location(id: "ams1", name: "Amsterdam", region: "WEUR", createdAt: date)),
@@ -139,12 +143,15 @@ import Testing
             ("Prefix", prefix),
             ("Tunnel", tunnel),
             ("Route", route),
-            ("EdgeConfig", EdgeConfig(version: 7, location: "ams1", region: "WEUR", generatedAt: date, prefixes: [prefix], tunnels: [tunnel], routes: [route])),
+            ("EdgeConfig", EdgeConfig(version: 7, location: "ams1", region: "WEUR", generatedAt: date, prefixes: [prefix], tunnels: [tunnel], routes: [route],
+                                      firewallRules: [rule], firewallLists: [list])),
+            ("FirewallRule", rule),
+            ("FirewallList", list),
             ("EnrollRequest", EnrollRequest(token: secret, hostname: "edge1", agentVersion: "0.1.0")),
             ("EnrollResponse", EnrollResponse(edgeID: "edg_1", location: "ams1", credential: secret)),
             ("EdgeStatusReport", EdgeStatusReport(appliedVersion: 6, agentVersion: "0.1.0", failedVersion: 7, error: "nft: syntax error")),
             ("AuditEntry", AuditEntry(id: 1, at: date, actor: "operator:tok_0", accountID: "acc_1", action: "prefix.create", objectID: "pfx_1", version: 7, summary: "203.0.113.0/24")),
-            ("APIErrorBody", APIErrorBody(error: .init(code: "missing_field", message: "'name' is required", field: "name"))),
+            ("APIErrorBody", APIErrorBody(error: .init(code: "invalid_expression", message: "unknown field", field: "expression", span: .init(start: 0, length: 3)))),
             ("TokenInfoList", ItemList(items: [TokenInfo(id: "tok_1", scope: .read, accountID: "acc_1", description: "ci", createdAt: date, token: secret)])),
         ]
         let minimal: [(String, any Encodable)] = [
@@ -153,6 +160,8 @@ import Testing
             ("Prefix", Prefix(accountID: "acc_1", spec: PrefixSpec(cidr: cidr), at: date)),
             ("Tunnel", Tunnel(accountID: "acc_1", spec: TunnelSpec(name: "gre-fra", customerEndpoint: customer, moatEndpoint: moat, interfaceAddress: interface), at: date)),
             ("Route", Route(accountID: "acc_1", spec: RouteSpec(prefix: cidr, nexthop: tunnel.customerAddress, priority: 100), tunnelID: tunnel.id, at: date)),
+            ("FirewallRule", FirewallRule(accountID: "acc_1", spec: FirewallRuleSpec(expression: "ip.frag", action: .block), position: 1, at: date)),
+            ("FirewallList", FirewallList(accountID: "acc_1", spec: FirewallListSpec(name: "office"), at: date)),
             ("EdgeConfig", EdgeConfig(version: 7, location: "ams1", region: "WEUR", generatedAt: date)),
             ("EnrollRequest", EnrollRequest(token: secret, hostname: nil, agentVersion: nil)),
             ("EdgeStatusReport", EdgeStatusReport(appliedVersion: nil, agentVersion: nil)),
@@ -195,6 +204,11 @@ import Testing
             ("TunnelPatch", { var spec = tunnel; try spec.apply(patch: $0) }),
             ("RouteCreate", { _ = try RouteSpec(json: $0) }),
             ("RoutePatch", { var spec = route; try spec.apply(patch: $0) }),
+            ("FirewallRuleCreate", { _ = try FirewallRuleSpec(json: $0) }),
+            ("FirewallRulePatch", { var spec = FirewallRuleSpec(expression: "ip.frag", action: .rateLimit, rateLimit: .init(packetsPerSecond: 1, burst: 1))
+                                    try spec.apply(patch: $0) }),
+            ("FirewallListCreate", { _ = try FirewallListSpec(json: $0) }),
+            ("FirewallListPatch", { var spec = FirewallListSpec(name: "office"); try spec.apply(patch: $0) }),
         ]
         for (name, read) in readers {
             let schema = document.resolve(document.root.field("components")?.field("schemas")?.field(name) ?? .null)
@@ -204,6 +218,13 @@ import Testing
                 continue
             }
             let required = Set(schema.field("required")?.arrayValue?.compactMap(\.stringValue) ?? [])
+            // Fields required only together with a value of another (JSON Schema if/then):
+            // leaving them out of an example that meets the `if` must be refused, naming them.
+            var conditional: Set<String> = []
+            if let condition = schema.field("if")?.field("properties")?.objectValue,
+               condition.allSatisfy({ key, value in example[key] == value.field("const") }) {
+                conditional = Set(schema.field("then")?.field("required")?.arrayValue?.compactMap(\.stringValue) ?? [])
+            }
             #expect(Set(example.keys) == Set(properties.keys), "the example of \(name) should set every documented field")
             #expect(schema.field("additionalProperties") == .bool(false), "\(name) must say additionalProperties: false")
 
@@ -215,7 +236,7 @@ import Testing
                 var without = example
                 without[field] = nil
                 let refusal = Self.refusal(read, .object(without))
-                if required.contains(field) {
+                if required.contains(field) || conditional.contains(field) {
                     #expect(refusal?.code == .missingField && refusal?.field == field,
                             "\(name).\(field) is documented as required, but leaving it out gives \(Self.describe(refusal))")
                 } else {

@@ -16,6 +16,8 @@ import Testing
         case ("post", "/v1/accounts/{account}/tunnels"):
             return #"{"name":"evil","customer_endpoint":"192.0.2.66","moat_endpoint":"192.0.2.1","interface_address":"10.99.0.0/31"}"#
         case ("post", "/v1/accounts/{account}/routes"): return #"{"prefix":"203.0.113.0/25","nexthop":"10.200.0.1","priority":1}"#
+        case ("post", "/v1/accounts/{account}/firewall/rules"): return #"{"expression":"tcp.dstport == 22","action":"block"}"#
+        case ("post", "/v1/accounts/{account}/firewall/lists"): return #"{"name":"evil","items":["192.0.2.0/24"]}"#
         case ("patch", "/v1/accounts/{account}"): return #"{"name":"taken"}"#
         case ("patch", _): return #"{"description":"taken"}"#
         default: return nil
@@ -27,7 +29,7 @@ import Testing
         defer { core.remove() }
         let (_, entries) = core.server.buildRouter()
         let accountRoutes = entries.filter { $0.path.hasPrefix("/v1/accounts/{account}") }
-        #expect(accountRoutes.count >= 19, "expected the account routes of accounts, tokens, prefixes, tunnels and routes")
+        #expect(accountRoutes.count >= 29, "expected the account routes of accounts, tokens, prefixes, tunnels, routes and the firewall")
 
         try await core.run { api in
             let a = try await api.create("/v1/accounts", #"{"name":"alpha"}"#)
@@ -40,7 +42,9 @@ import Testing
             let tunnel = try await api.create("/v1/accounts/\(a)/tunnels",
                 #"{"name":"gre1","customer_endpoint":"198.51.100.1","moat_endpoint":"192.0.2.1","interface_address":"10.200.0.0/31"}"#)
             let route = try await api.create("/v1/accounts/\(a)/routes", #"{"prefix":"203.0.113.0/24","nexthop":"10.200.0.1","priority":100}"#)
-            let ids = ["account": a, "prefix": prefix, "tunnel": tunnel, "route": route, "token": tokenID]
+            let list = try await api.create("/v1/accounts/\(a)/firewall/lists", #"{"name":"office","items":["198.51.100.0/24"]}"#)
+            let rule = try await api.create("/v1/accounts/\(a)/firewall/rules", #"{"expression":"ip.src in $office","action":"allow"}"#)
+            let ids = ["account": a, "prefix": prefix, "tunnel": tunnel, "route": route, "token": tokenID, "rule": rule, "list": list]
             let versionBefore = try await api.call(.get, "/v1/health", as: .none).json["version"] as? Int
 
             for entry in accountRoutes {
@@ -78,6 +82,8 @@ import Testing
             #expect(try await api.call(.get, "/v1/accounts/\(a)/prefixes", as: .token(aWrite)).items.count == 1)
             #expect(try await api.call(.get, "/v1/accounts/\(a)/tunnels", as: .token(aWrite)).items.count == 1)
             #expect(try await api.call(.get, "/v1/accounts/\(a)/routes", as: .token(aWrite)).items.count == 1)
+            #expect(try await api.call(.get, "/v1/accounts/\(a)/firewall/rules", as: .token(aWrite)).items.count == 1)
+            #expect(try await api.call(.get, "/v1/accounts/\(a)/firewall/lists", as: .token(aWrite)).items.first?["items"] as? [String] == ["198.51.100.0/24"])
             #expect(try await api.call(.get, "/v1/accounts/\(b)/prefixes", as: .token(bWrite)).items.isEmpty)
             #expect(try await api.call(.get, "/v1/accounts/\(a)", as: .op).json["name"] as? String == "alpha")
         }

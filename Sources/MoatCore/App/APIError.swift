@@ -10,12 +10,15 @@ package struct APIError: HTTPResponseError, Equatable {
     package var code: String
     package var message: String
     package var field: String?
+    /// Where in the field's text the fault is (rule expressions).
+    package var span: APIErrorBody.TextSpan?
 
-    package init(_ status: HTTPResponse.Status, code: String, _ message: String, field: String? = nil) {
+    package init(_ status: HTTPResponse.Status, code: String, _ message: String, field: String? = nil, span: APIErrorBody.TextSpan? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.span = span
     }
 
     package init(_ validation: ValidationError) {
@@ -23,7 +26,7 @@ package struct APIError: HTTPResponseError, Equatable {
     }
 
     package func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = APIErrorBody(error: .init(code: code, message: message, field: field))
+        let body = APIErrorBody(error: .init(code: code, message: message, field: field, span: span))
         return try JSONResponse.make(status: status, body)
     }
 

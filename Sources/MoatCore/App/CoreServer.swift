@@ -86,7 +86,7 @@ package struct CoreServer: Sendable {
     /// Everything core runs, in ServiceGroup order: services stop in reverse, so the long-polls
     /// are ended before the HTTP server drains its connections.
     package func services(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
-        [application(onServerRunning: onServerRunning), LongPollCloser(broadcaster: broadcaster)]
+        [PresenceFlusher(presence: presence, store: store), application(onServerRunning: onServerRunning), LongPollCloser(broadcaster: broadcaster)]
     }
 
     /// The router with every controller; also answers the registered routes.
@@ -103,6 +103,7 @@ package struct CoreServer: Sendable {
         PrefixesController(store: store).register(on: api)
         TunnelsController(store: store).register(on: api)
         RoutesController(store: store).register(on: api)
+        FirewallController(store: store).register(on: api)
         AuditController(store: store).register(on: api)
         EdgeSyncController(store: store, broadcaster: broadcaster, presence: presence, metrics: metrics).register(on: api)
         return (router, api.entries)

@@ -11,7 +11,8 @@ package struct MoatRequestContext: RequestContext {
         self.principal = nil
     }
 
-    package var maxUploadSize: Int { Request.maximumBodySize }
+    /// IP lists may carry 100,000 entries; every other route reads at most 1 MiB.
+    package var maxUploadSize: Int { Request.maximumListBodySize }
 
     /// The caller, or 401.
     package func requirePrincipal() throws -> Principal {

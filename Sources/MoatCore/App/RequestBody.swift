@@ -1,15 +1,23 @@
 import Foundation
 import Hummingbird
 import MoatModel
+import NIOCore
 
 extension Request {
     /// The most a request body may hold.
     static let maximumBodySize = 1 << 20
+    /// An IP list of 100,000 IPv6 prefixes fits.
+    static let maximumListBodySize = 8 << 20
 
-    /// Reads the body as JSON, refusing more than 1 MiB.
-    func jsonBody() async throws -> JSONValue {
+    /// Reads the body as JSON, refusing more than `limit` bytes (1 MiB unless a route needs more).
+    func jsonBody(limit: Int = Request.maximumBodySize) async throws -> JSONValue {
         var request = self
-        let buffer = try await request.collectBody(upTo: Request.maximumBodySize)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, code: "body_too_large", "the request body is larger than \(limit >> 20) MiB")
+        }
         return try JSONValue.parse(Data(buffer.readableBytesView))
     }
 

@@ -4,8 +4,11 @@ import MoatModel
 
 /// Compiles the config of one location from the stored objects. Pure: same inputs, same config.
 package enum ConfigCompiler {
-    package static func compile(location: Location, prefixes: [Prefix], tunnels: [Tunnel], routes: [Route], version: Int, at date: Date) -> EdgeConfig {
-        EdgeConfig(
+    package static func compile(location: Location, prefixes: [Prefix], tunnels: [Tunnel], routes: [Route],
+                                firewallRules: [FirewallRule] = [], firewallLists: [FirewallList] = [], version: Int, at date: Date) -> EdgeConfig {
+        // Firewall rules go where the account's traffic arrives: wherever its approved prefixes are.
+        let served = Set(prefixes.filter { $0.status == .approved }.map(\.accountID))
+        return EdgeConfig(
             version: version,
             location: location.id,
             region: location.region,
@@ -14,7 +17,11 @@ package enum ConfigCompiler {
             tunnels: tunnels.sorted { ($0.accountID, $0.name) < ($1.accountID, $1.name) },
             routes: routes
                 .filter { $0.scope.includes(location: location.id, region: location.region) }
-                .sorted { ($0.prefix, $0.priority, $0.id) < ($1.prefix, $1.priority, $1.id) }
+                .sorted { ($0.prefix, $0.priority, $0.id) < ($1.prefix, $1.priority, $1.id) },
+            firewallRules: firewallRules.filter { $0.enabled && served.contains($0.accountID) }
+                .sorted { ($0.accountID, $0.position) < ($1.accountID, $1.position) },
+            firewallLists: firewallLists.filter { served.contains($0.accountID) }
+                .sorted { ($0.accountID, $0.name) < ($1.accountID, $1.name) }
         )
     }
 

@@ -43,6 +43,16 @@ extension Route: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "routes"
 }
 
+extension FirewallRule: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "firewall_rules"
+}
+
+extension FirewallList: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "firewall_lists"
+}
+
+extension FirewallRule.Action: DatabaseValueConvertible {}
+
 /// A token row: the hash, never the secret.
 struct TokenRecord: Codable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "tokens"

@@ -61,12 +61,15 @@ package final class SQLiteStore: Store {
         let prefixes = try Prefix.filter(Column("status") == Prefix.Status.approved.rawValue).fetchAll(db)
         let tunnels = try Tunnel.fetchAll(db)
         let routes = try Route.fetchAll(db)
+        let rules = try FirewallRule.filter(Column("enabled") == true).fetchAll(db)
+        let lists = try FirewallList.fetchAll(db)
         let stored = try LocationConfigRecord.fetchAll(db)
         var digests: [String: String] = [:]
         for record in stored { digests[record.location] = record.digest }
         var changed: [EdgeConfig] = []
         for location in locations {
-            let config = ConfigCompiler.compile(location: location, prefixes: prefixes, tunnels: tunnels, routes: routes, version: version, at: now)
+            let config = ConfigCompiler.compile(location: location, prefixes: prefixes, tunnels: tunnels, routes: routes,
+                                                firewallRules: rules, firewallLists: lists, version: version, at: now)
             let digest = try ConfigCompiler.digest(config)
             guard digests[location.id] != digest else { continue }
             let body = try MoatJSON.encoder().encode(config)

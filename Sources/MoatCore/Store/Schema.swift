@@ -101,6 +101,30 @@ enum Schema {
                 t.column("body", .blob).notNull()
             }
         }
+        migrator.registerMigration("v2-firewall") { db in
+            try db.create(table: "firewall_rules") { t in
+                t.primaryKey("id", .text)
+                t.column("account_id", .text).notNull().indexed().references("accounts")
+                t.column("expression", .text).notNull()
+                t.column("action", .text).notNull()
+                t.column("rate_limit", .jsonText)
+                t.column("description", .text)
+                t.column("enabled", .boolean).notNull()
+                t.column("position", .integer).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(table: "firewall_lists") { t in
+                t.primaryKey("id", .text)
+                t.column("account_id", .text).notNull().indexed().references("accounts")
+                t.column("name", .text).notNull()
+                t.column("description", .text)
+                t.column("items", .jsonText).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.uniqueKey(["account_id", "name"])
+            }
+        }
         return migrator
     }
 }

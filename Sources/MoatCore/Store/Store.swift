@@ -63,6 +63,8 @@ package protocol Store: Sendable {
     /// Trades a one-time enrolment token for an edge credential.
     func enroll(enrollmentHash: String, credentialHash: String, hostname: String?, agentVersion: String?, at: Date) async throws -> EdgeInfo
     func recordEdgeReport(_ id: String, _ report: EdgeReport) async throws
+    /// Many reports in one transaction (edge presence, flushed every second).
+    func recordEdgeReports(_ reports: [String: EdgeReport]) async throws
 
     // MARK: prefixes, tunnels, routes
     func createPrefix(accountID: String, _ spec: PrefixSpec, actor: String) async throws -> Written<Prefix>
@@ -82,6 +84,19 @@ package protocol Store: Sendable {
     func route(accountID: String, id: String) async throws -> Route
     func updateRoute(accountID: String, id: String, actor: String, _ change: @Sendable (inout RouteSpec) throws -> Void) async throws -> Written<Route>
     func deleteRoute(accountID: String, id: String, actor: String) async throws -> Written<Void>
+
+    // MARK: firewall
+    func createFirewallRule(accountID: String, _ spec: FirewallRuleSpec, actor: String) async throws -> Written<FirewallRule>
+    func firewallRules(accountID: String) async throws -> [FirewallRule]
+    func firewallRule(accountID: String, id: String) async throws -> FirewallRule
+    func updateFirewallRule(accountID: String, id: String, actor: String, _ change: @Sendable (inout FirewallRuleSpec) throws -> Void) async throws -> Written<FirewallRule>
+    func deleteFirewallRule(accountID: String, id: String, actor: String) async throws -> Written<Void>
+
+    func createFirewallList(accountID: String, _ spec: FirewallListSpec, actor: String) async throws -> Written<FirewallList>
+    func firewallLists(accountID: String) async throws -> [FirewallList]
+    func firewallList(accountID: String, id: String) async throws -> FirewallList
+    func updateFirewallList(accountID: String, id: String, actor: String, _ change: @Sendable (inout FirewallListSpec) throws -> Void) async throws -> Written<FirewallList>
+    func deleteFirewallList(accountID: String, id: String, actor: String) async throws -> Written<Void>
 
     // MARK: audit and config
     func audit(_ query: AuditQuery) async throws -> [AuditEntry]

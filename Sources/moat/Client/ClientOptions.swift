@@ -20,11 +20,17 @@ struct ClientOptions: ParsableArguments {
                          token: token ?? environment["MOAT_TOKEN"])
     }
 
-    /// Runs one API call; an API error is printed with its field and exits 1.
-    func run(_ body: (APIClient) async throws -> Void) async throws {
+    /// Runs one API call; an API error is printed with its field and exits 1. When the error
+    /// points into `expression`, the expression is shown with a caret under the fault.
+    func run(expression: String? = nil, _ body: (APIClient) async throws -> Void) async throws {
         do {
             try await body(client)
         } catch let error as APIClientError {
+            if let expression, let span = error.span {
+                let prefix = String(decoding: expression.utf8.prefix(span.start), as: UTF8.self)
+                let width = max(1, String(decoding: expression.utf8.dropFirst(span.start).prefix(span.length), as: UTF8.self).count)
+                FileHandle.standardError.write(Data("  \(expression)\n  \(String(repeating: " ", count: prefix.count))\(String(repeating: "^", count: width))\n".utf8))
+            }
             var line = "error: \(error.message)"
             if let field = error.field { line += " (field: \(field))" }
             line += " [\(error.code)\(error.status > 0 ? ", HTTP \(error.status)" : "")]"
