@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "MoatEdge",
             dependencies: [
-                "MoatModel", "LinuxNet", "MoatClient",
+                "MoatModel", "LinuxNet", "MoatClient", "Firewall",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "moat",
             dependencies: [
-                "MoatCore", "MoatEdge", "MoatClient", "MoatModel", "Firewall",
+                "MoatCore", "MoatEdge", "MoatClient", "MoatModel", "Firewall", "LinuxNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -51,7 +51,8 @@ struct DurabilityTests {
         defer { try? FileManager.default.removeItem(at: data) }
         let port = MoatBinary.freePort()
         let edgePort = MoatBinary.freePort()
-        let arguments = ["up", "--data", data.path, "--listen", "127.0.0.1:\(port)", "--edge-listen", "127.0.0.1:\(edgePort)"]
+        // The host's own nftables are not the test's to change.
+        let arguments = ["up", "--data", data.path, "--listen", "127.0.0.1:\(port)", "--edge-listen", "127.0.0.1:\(edgePort)", "--firewall", "off"]
         var up = try ChildProcess.start(MoatBinary.path, arguments, logPath: data.appendingPathComponent("up.log").path)
         defer { up.terminate(grace: .seconds(1)) }
         try MoatBinary.waitUntil("the banner names the URL and the token file") {

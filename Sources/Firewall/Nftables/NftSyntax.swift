@@ -29,10 +29,16 @@ enum NftSyntax {
 
     /// Prefixes without those inside another (CIDRs nest or are disjoint), sorted.
     static func disjoint(_ prefixes: [CIDR]) -> [CIDR] {
-        let sorted = Set(prefixes).sorted { $0.length < $1.length }
+        // Two prefixes are nested or disjoint, so after sorting by start (shortest first) a
+        // prefix is covered exactly when the last one kept covers it: O(n log n) for 100,000.
+        let sorted = prefixes.sorted()
         var kept: [CIDR] = []
-        for prefix in sorted where !kept.contains(where: { $0.contains(prefix) }) { kept.append(prefix) }
-        return kept.sorted()
+        kept.reserveCapacity(sorted.count)
+        for prefix in sorted {
+            if let last = kept.last, last.contains(prefix) { continue }
+            kept.append(prefix)
+        }
+        return kept
     }
 
     /// `192.0.2.1`, `10.0.0.0/8` or `{ 10.0.0.0/8, 192.0.2.1 }`; host prefixes print as addresses.

@@ -30,6 +30,8 @@ struct EdgeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address of the local health and metrics endpoint (HOST:PORT), or 'off'.")
     var listen: String = "127.0.0.1:7481"
 
+    @OptionGroup var dataPlane: DataPlaneOptions
+
     @OptionGroup var log: LogOptions
 
     func validate() throws {
@@ -45,7 +47,7 @@ struct EdgeCommand: AsyncParsableCommand {
         let logger = log.makeLogger("moat.edge")
         let options = EdgeAgent.Options(coreURL: core, dataDirectory: URL(fileURLWithPath: data), location: location,
                                         enrollToken: enroll, agentVersion: Moat.version)
-        let agent = EdgeAgent(options: options, logger: logger)
+        let agent = EdgeAgent(options: options, appliers: try dataPlane.appliers(logger: logger), logger: logger)
         var services: [any Service] = []
         if let address = ListenAddress(argument: listen) {
             services.append(EdgeHTTP.application(agent: agent, host: address.host, port: address.port, logger: logger))

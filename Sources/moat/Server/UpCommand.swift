@@ -22,6 +22,8 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address of the edge's health and metrics endpoint (HOST:PORT), or 'off'.")
     var edgeListen: String = "127.0.0.1:7481"
 
+    @OptionGroup var dataPlane: DataPlaneOptions
+
     @OptionGroup var log: LogOptions
 
     static let localLocation = LocationSpec(id: "local", name: "Local", region: "LOCAL")
@@ -51,7 +53,7 @@ struct UpCommand: AsyncParsableCommand {
         let url = core.url
         let options = EdgeAgent.Options(coreURL: url, dataDirectory: edgeDirectory, location: Self.localLocation.id,
                                         enrollToken: enrollToken, agentVersion: Moat.version)
-        let agent = EdgeAgent(options: options, logger: logger)
+        let agent = EdgeAgent(options: options, appliers: try dataPlane.appliers(logger: logger), logger: logger)
 
         let tokenPath = configuration.operatorTokenPath
         var services: [any Service] = core.services { _ in Banner.printCore(url: url, tokenPath: tokenPath) }
