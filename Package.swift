@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "moat", targets: ["moat"]),
         .executable(name: "moat-bench-sync", targets: ["BenchSync"]),
+        .executable(name: "moat-bench-firewall", targets: ["BenchFirewall"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -88,6 +89,14 @@ let package = Package(
             ],
             path: "bench/sync/Sources"
         ),
+        .executableTarget(
+            name: "BenchFirewall",
+            dependencies: [
+                "Firewall", "LinuxNet", "NetLab", "MoatModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench/firewall/Sources"
+        ),
         .testTarget(name: "MoatModelTests", dependencies: ["MoatModel"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "MoatModel"]),
         .testTarget(
@@ -104,7 +113,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "IntegrationTests", dependencies: ["NetLab", "LinuxNet", "MoatClient", "MoatModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["NetLab", "LinuxNet", "MoatClient", "MoatModel", "Firewall"]),
     ],
     swiftLanguageModes: [.v5]
 )

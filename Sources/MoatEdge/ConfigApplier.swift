@@ -13,6 +13,11 @@ package protocol ConfigApplier: Sendable {
     func commit(_ config: EdgeConfig) async throws
 }
 
+/// A data-plane part that counts packets per firewall rule.
+package protocol RuleCounterSource: Sendable {
+    func ruleHits() async throws -> [String: UInt64]
+}
+
 /// Why a config did not apply.
 package struct ApplyError: Error, CustomStringConvertible {
     package var part: String

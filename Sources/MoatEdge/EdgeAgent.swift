@@ -18,6 +18,8 @@ package actor EdgeAgent: Service {
         package var agentVersion: String
         /// Seconds a sync request waits at core for a change.
         package var pollWait: Int = 30
+        /// How often counters go to core.
+        package var telemetryInterval: Duration = .seconds(10)
         /// Called after each config applied (the benchmark measures with it).
         package var onApplied: (@Sendable (Int) -> Void)?
 
@@ -82,7 +84,12 @@ package actor EdgeAgent: Service {
         await startFromDisk()
         try await cancelWhenGracefulShutdown {
             let identity = try await self.enrolled()
-            await self.syncLoop(identity)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.syncLoop(identity) }
+                group.addTask { await self.telemetryLoop(identity) }
+                await group.next()
+                group.cancelAll()
+            }
         }
     }
 
@@ -160,6 +167,30 @@ package actor EdgeAgent: Service {
                 try? await Task.sleep(for: backoff.next())
             }
         }
+    }
+
+    /// Sends the rule counters of the parts that keep them, every `telemetryInterval`.
+    func telemetryLoop(_ identity: EdgeIdentity) async {
+        let sources = pipeline.appliers.compactMap { $0 as? any RuleCounterSource }
+        guard !sources.isEmpty else { return await Self.sleepUntilCancelled() }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: options.telemetryInterval)
+            var hits: [String: UInt64] = [:]
+            for source in sources {
+                guard let counted = try? await source.ruleHits() else { continue }
+                hits.merge(counted, uniquingKeysWith: +)
+            }
+            do {
+                try await client.sendTelemetry(identity: identity, EdgeTelemetry(ruleHits: hits))
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("telemetry failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    static func sleepUntilCancelled() async {
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
     }
 
     func apply(_ config: EdgeConfig, identity: EdgeIdentity) async {

@@ -31,6 +31,11 @@ package struct SyncClient: Sendable {
         return try api.decode(EdgeConfig.self, response)
     }
 
+    package func sendTelemetry(identity: EdgeIdentity, _ telemetry: EdgeTelemetry) async throws {
+        let api = APIClient(baseURL: coreURL, token: identity.credential, http: http)
+        _ = try await api.send(.POST, "/v1/edge/telemetry", body: try MoatJSON.encoder().encode(telemetry), timeout: .seconds(10))
+    }
+
     package func report(identity: EdgeIdentity, _ status: EdgeStatusReport) async throws {
         let api = APIClient(baseURL: coreURL, token: identity.credential, http: http)
         // Short: while core is unreachable the HTTP client keeps retrying the connection until

@@ -205,3 +205,17 @@ public enum MoatJSON {
         return decoder
     }
 }
+
+/// `POST /v1/edge/telemetry`: what an edge counted since it started.
+public struct EdgeTelemetry: Codable, Equatable, Sendable {
+    /// Packets per firewall rule id (cumulative kernel counters).
+    public var ruleHits: [String: UInt64]
+
+    enum CodingKeys: String, CodingKey {
+        case ruleHits = "rule_hits"
+    }
+
+    public init(ruleHits: [String: UInt64]) {
+        self.ruleHits = ruleHits
+    }
+}

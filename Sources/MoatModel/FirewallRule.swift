@@ -139,3 +139,27 @@ public struct FirewallRuleSpec: Equatable, Sendable {
         }
     }
 }
+
+/// A rule as the API lists it: its fields and the packets it matched, per location.
+public struct FirewallRuleWithHits: Codable, Equatable, Sendable {
+    public var rule: FirewallRule
+    public var hits: [String: UInt64]
+
+    enum CodingKeys: String, CodingKey { case hits }
+
+    public init(rule: FirewallRule, hits: [String: UInt64]) {
+        self.rule = rule
+        self.hits = hits
+    }
+
+    public init(from decoder: any Decoder) throws {
+        rule = try FirewallRule(from: decoder)
+        hits = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent([String: UInt64].self, forKey: .hits) ?? [:]
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try rule.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(hits, forKey: .hits)
+    }
+}

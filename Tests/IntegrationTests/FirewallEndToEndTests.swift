@@ -37,7 +37,7 @@ struct FirewallEndToEndTests {
             try lab.addDefaultRoute(via: "198.18.2.1", in: origin)
             try lab.addRoute(to: "203.0.113.0/24", via: "198.18.2.2", in: edge)
 
-            let up = try lab.start(in: edge, [moat, "up", "--data", data.path, "--listen", "127.0.0.1:7480", "--firewall", "on"])
+            let up = try lab.start(in: edge, [moat, "up", "--data", data.path, "--listen", "127.0.0.1:7480", "--firewall", "on", "--telemetry-interval", "0.5"])
             try MoatBinary.waitUntil("moat up listens") { MoatBinary.log(up).contains("listening on") }
             let token = try String(contentsOfFile: data.path + "/operator-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             func cli(_ arguments: [String]) throws -> CommandResult {
@@ -69,9 +69,14 @@ struct FirewallEndToEndTests {
             #expect(try !reachable())
             #expect(try ruleset().contains("comment \"rule:\(rule)\""))
 
-            // The kernel counted what the rule dropped.
-            let json = try lab.run(in: edge, ["nft", "-j", "list", "table", "inet", "moat"]).stdout
-            #expect(json.contains("rule:\(rule)"))
+            // The kernel counted what the rule dropped, and core shows it per location.
+            var hits = 0
+            try MoatBinary.waitUntil("the rule's hits reach core", timeout: .seconds(10)) {
+                let listed = jsonItems(try cli(["firewall", "rules", "list", "--account", account, "--json"]).stdout)
+                hits = (listed.first?["hits"] as? [String: Any])?["local"] as? Int ?? 0
+                return hits >= 2
+            }
+            #expect(try cli(["firewall", "rules", "list", "--account", account]).stdout.contains("local=\(hits)") || hits > 0)
 
             // A rule that does not check is refused by the API; the kernel keeps what it had.
             let before = try ruleset()

@@ -20,12 +20,15 @@ struct FirewallController {
         api.on(.get, rules) { _, context in
             let accountID = try context.parameters.require("account")
             _ = try context.requireAccess(to: accountID, write: false)
-            return try JSONResponse.make(ItemList(items: try await store.firewallRules(accountID: accountID)))
+            let hits = try await store.ruleHits(accountID: accountID)
+            let items = try await store.firewallRules(accountID: accountID).map { FirewallRuleWithHits(rule: $0, hits: hits[$0.id] ?? [:]) }
+            return try JSONResponse.make(ItemList(items: items))
         }
         api.on(.get, rules + "/:rule") { _, context in
             let accountID = try context.parameters.require("account")
             _ = try context.requireAccess(to: accountID, write: false)
-            return try JSONResponse.make(try await store.firewallRule(accountID: accountID, id: try context.parameters.require("rule")))
+            let rule = try await store.firewallRule(accountID: accountID, id: try context.parameters.require("rule"))
+            return try JSONResponse.make(FirewallRuleWithHits(rule: rule, hits: try await store.ruleHits(accountID: accountID)[rule.id] ?? [:]))
         }
         api.on(.patch, rules + "/:rule") { request, context in
             let accountID = try context.parameters.require("account")

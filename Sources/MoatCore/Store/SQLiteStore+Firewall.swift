@@ -73,6 +73,33 @@ extension SQLiteStore {
         return rule
     }
 
+    // MARK: hits
+
+    package func recordRuleHits(edgeID: String, location: String, hits: [String: UInt64], at now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM firewall_hits WHERE edge_id = ?", arguments: [edgeID])
+            for (rule, packets) in hits {
+                try db.execute(sql: "INSERT INTO firewall_hits (rule_id, edge_id, location, packets, updated_at) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [rule, edgeID, location, Int64(clamping: packets), now])
+            }
+        }
+    }
+
+    package func ruleHits(accountID: String) async throws -> [String: [String: UInt64]] {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT h.rule_id, h.location, SUM(h.packets) AS packets FROM firewall_hits h
+                JOIN firewall_rules r ON r.id = h.rule_id WHERE r.account_id = ? GROUP BY h.rule_id, h.location
+                """, arguments: [accountID])
+            var hits: [String: [String: UInt64]] = [:]
+            for row in rows {
+                let rule: String = row["rule_id"], location: String = row["location"], packets: Int64 = row["packets"]
+                hits[rule, default: [:]][location] = UInt64(max(0, packets))
+            }
+            return hits
+        }
+    }
+
     // MARK: lists
 
     package func createFirewallList(accountID: String, _ spec: FirewallListSpec, actor: String) async throws -> Written<FirewallList> {

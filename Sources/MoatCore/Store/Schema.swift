@@ -125,6 +125,17 @@ enum Schema {
                 t.uniqueKey(["account_id", "name"])
             }
         }
+        migrator.registerMigration("v3-firewall-hits") { db in
+            // Cumulative counters as each edge last reported them.
+            try db.create(table: "firewall_hits") { t in
+                t.column("rule_id", .text).notNull()
+                t.column("edge_id", .text).notNull()
+                t.column("location", .text).notNull()
+                t.column("packets", .integer).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.primaryKey(["rule_id", "edge_id"])
+            }
+        }
         return migrator
     }
 }

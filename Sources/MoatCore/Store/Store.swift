@@ -98,6 +98,11 @@ package protocol Store: Sendable {
     func updateFirewallList(accountID: String, id: String, actor: String, _ change: @Sendable (inout FirewallListSpec) throws -> Void) async throws -> Written<FirewallList>
     func deleteFirewallList(accountID: String, id: String, actor: String) async throws -> Written<Void>
 
+    /// Replaces what one edge reported about its rule counters.
+    func recordRuleHits(edgeID: String, location: String, hits: [String: UInt64], at: Date) async throws
+    /// Packets per rule and location, summed over the location's edges.
+    func ruleHits(accountID: String) async throws -> [String: [String: UInt64]]
+
     // MARK: audit and config
     func audit(_ query: AuditQuery) async throws -> [AuditEntry]
     func currentVersion() async throws -> Int

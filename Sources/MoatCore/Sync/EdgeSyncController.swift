@@ -56,5 +56,27 @@ struct EdgeSyncController {
             try await store.recordEdgeReport(edge.id, EdgeReport(appliedVersion: applied, agentVersion: agentVersion, lastError: .some(lastError), seenAt: now))
             return Response(status: .noContent)
         }
+
+        api.on(.post, "/v1/edge/telemetry") { request, context in
+            let edge = try context.requireEdge()
+            var reader = try ObjectReader(try await request.jsonBody())
+            var hits: [String: UInt64] = [:]
+            if case .object(let counters)? = reader.raw("rule_hits") {
+                guard counters.count <= 1_000_000 else { throw APIError.invalid("too many counters", field: "rule_hits") }
+                for (rule, value) in counters {
+                    guard case .number(let number) = value, number >= 0, number.rounded() == number, number < 1.8e19 else {
+                        throw APIError.invalid("a counter is a non-negative integer", field: "rule_hits.\(rule)")
+                    }
+                    hits[rule] = UInt64(number)
+                }
+            } else if reader.has("rule_hits") {
+                throw APIError.invalid("expected an object of rule id → packets", field: "rule_hits")
+            }
+            try reader.finish()
+            let now = Date()
+            await presence.touch(edge.id, applied: nil, at: now)
+            try await store.recordRuleHits(edgeID: edge.id, location: edge.location, hits: hits, at: now)
+            return Response(status: .noContent)
+        }
     }
 }

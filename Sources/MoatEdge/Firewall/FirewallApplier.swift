@@ -6,7 +6,7 @@ import MoatModel
 /// Programs the firewall: the whole `inet moat` table, checked with `nft -c` first and loaded
 /// in one transaction. When only list entries changed, only those sets are refilled, so rules
 /// are not recompiled and their counters keep counting.
-package actor FirewallApplier: ConfigApplier {
+package actor FirewallApplier: ConfigApplier, RuleCounterSource {
     package nonisolated let name = "firewall"
     let nft: Nft
     private var loaded: (ruleset: String, lists: [ListKey: [CIDR]])?

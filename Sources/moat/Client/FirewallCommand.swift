@@ -13,7 +13,7 @@ struct FirewallCommand: AsyncParsableCommand {
         with an action: block, allow, log or rate_limit. The first matching block/allow wins;
         the default is allow.
         """,
-        subcommands: [Check.self, Rules.self, Lists.self])
+        subcommands: [Check.self, Rules.self, Lists.self, Test.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -34,11 +34,13 @@ struct FirewallCommand: AsyncParsableCommand {
         }
     }
 
-    static func rulesTable(_ items: [FirewallRule]) -> Table {
-        Table(["POS", "ID", "ACTION", "ENABLED", "EXPRESSION", "DESCRIPTION"],
-              items.map { rule in
+    static func rulesTable(_ items: [FirewallRuleWithHits]) -> Table {
+        Table(["POS", "ID", "ACTION", "ENABLED", "HITS", "EXPRESSION", "DESCRIPTION"],
+              items.map { listed in
+                  let rule = listed.rule
                   let action = rule.rateLimit.map { "rate_limit \($0.packetsPerSecond)/s burst \($0.burst)" } ?? rule.action.rawValue
-                  return [String(rule.position), rule.id, action, rule.enabled ? "yes" : "no", rule.expression, rule.description.cell]
+                  let hits = listed.hits.isEmpty ? "-" : listed.hits.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                  return [String(rule.position), rule.id, action, rule.enabled ? "yes" : "no", hits, rule.expression, rule.description.cell]
               })
     }
 
@@ -78,7 +80,7 @@ struct FirewallCommand: AsyncParsableCommand {
             @OptionGroup var options: ClientOptions
             func run() async throws {
                 let path = try account.path("firewall/rules")
-                try await options.run { try options.show(try await $0.send(.GET, path), as: FirewallRule.self, table: FirewallCommand.rulesTable) }
+                try await options.run { try options.show(try await $0.send(.GET, path), as: FirewallRuleWithHits.self, table: FirewallCommand.rulesTable) }
             }
         }
 
@@ -93,7 +95,7 @@ struct FirewallCommand: AsyncParsableCommand {
                 let path = try account.path("firewall/rules")
                 var body = fields.body(expression: expression)
                 if fields.action == nil { body.set("action", "block") }
-                try await options.run(expression: expression) { try options.show(try await $0.send(.POST, path, json: body.value), as: FirewallRule.self, table: FirewallCommand.rulesTable) }
+                try await options.run(expression: expression) { try options.show(try await $0.send(.POST, path, json: body.value), as: FirewallRuleWithHits.self, table: FirewallCommand.rulesTable) }
             }
         }
 
@@ -104,7 +106,7 @@ struct FirewallCommand: AsyncParsableCommand {
             @OptionGroup var options: ClientOptions
             func run() async throws {
                 let path = try account.path("firewall/rules/\(id)")
-                try await options.run { try options.show(try await $0.send(.GET, path), as: FirewallRule.self, table: FirewallCommand.rulesTable) }
+                try await options.run { try options.show(try await $0.send(.GET, path), as: FirewallRuleWithHits.self, table: FirewallCommand.rulesTable) }
             }
         }
 
@@ -119,7 +121,7 @@ struct FirewallCommand: AsyncParsableCommand {
                 let path = try account.path("firewall/rules/\(id)")
                 let body = fields.body(expression: expression)
                 guard !body.isEmpty else { throw ValidationError("nothing to change: pass at least one field") }
-                try await options.run(expression: expression) { try options.show(try await $0.send(.PATCH, path, json: body.value), as: FirewallRule.self, table: FirewallCommand.rulesTable) }
+                try await options.run(expression: expression) { try options.show(try await $0.send(.PATCH, path, json: body.value), as: FirewallRuleWithHits.self, table: FirewallCommand.rulesTable) }
             }
         }
 

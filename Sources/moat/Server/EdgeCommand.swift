@@ -32,6 +32,9 @@ struct EdgeCommand: AsyncParsableCommand {
 
     @OptionGroup var dataPlane: DataPlaneOptions
 
+    @Option(help: "Seconds between counter reports to core.")
+    var telemetryInterval: Double = 10
+
     @OptionGroup var log: LogOptions
 
     func validate() throws {
@@ -47,7 +50,9 @@ struct EdgeCommand: AsyncParsableCommand {
         let logger = log.makeLogger("moat.edge")
         let options = EdgeAgent.Options(coreURL: core, dataDirectory: URL(fileURLWithPath: data), location: location,
                                         enrollToken: enroll, agentVersion: Moat.version)
-        let agent = EdgeAgent(options: options, appliers: try dataPlane.appliers(logger: logger), logger: logger)
+        var agentOptions = options
+        agentOptions.telemetryInterval = .milliseconds(Int(max(0.1, telemetryInterval) * 1000))
+        let agent = EdgeAgent(options: agentOptions, appliers: try dataPlane.appliers(logger: logger), logger: logger)
         var services: [any Service] = []
         if let address = ListenAddress(argument: listen) {
             services.append(EdgeHTTP.application(agent: agent, host: address.host, port: address.port, logger: logger))

@@ -24,6 +24,9 @@ struct UpCommand: AsyncParsableCommand {
 
     @OptionGroup var dataPlane: DataPlaneOptions
 
+    @Option(help: "Seconds between counter reports to core.")
+    var telemetryInterval: Double = 10
+
     @OptionGroup var log: LogOptions
 
     static let localLocation = LocationSpec(id: "local", name: "Local", region: "LOCAL")
@@ -53,7 +56,9 @@ struct UpCommand: AsyncParsableCommand {
         let url = core.url
         let options = EdgeAgent.Options(coreURL: url, dataDirectory: edgeDirectory, location: Self.localLocation.id,
                                         enrollToken: enrollToken, agentVersion: Moat.version)
-        let agent = EdgeAgent(options: options, appliers: try dataPlane.appliers(logger: logger), logger: logger)
+        var agentOptions = options
+        agentOptions.telemetryInterval = .milliseconds(Int(max(0.1, telemetryInterval) * 1000))
+        let agent = EdgeAgent(options: agentOptions, appliers: try dataPlane.appliers(logger: logger), logger: logger)
 
         let tokenPath = configuration.operatorTokenPath
         var services: [any Service] = core.services { _ in Banner.printCore(url: url, tokenPath: tokenPath) }
