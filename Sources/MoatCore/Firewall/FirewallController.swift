@@ -1,83 +1,48 @@
-import Foundation
-import HTTPTypes
 import Hummingbird
 import MoatModel
 
-/// `/v1/accounts/{account}/firewall/rules` (ordered, checked against the rule language) and
-/// `/firewall/lists` (named IP lists used as `$name`).
+/// `/v1/accounts/{account}/firewall/rules` (ordered, checked against the rule language, listed
+/// with their hits per location) and `/firewall/lists` (named IP lists used as `$name`).
 struct FirewallController {
     let store: any Store
 
-    func register(on api: APIRouter) {
-        let rules = "/v1/accounts/:account/firewall/rules"
-        api.on(.post, rules) { request, context in
-            let accountID = try context.parameters.require("account")
-            let principal = try context.requireAccess(to: accountID, write: true)
-            let spec = try FirewallRuleSpec(json: try await request.jsonBody())
-            let written = try await store.createFirewallRule(accountID: accountID, spec, actor: principal.actor)
-            return try JSONResponse.make(status: .created, written.value, version: written.version)
-        }
-        api.on(.get, rules) { _, context in
-            let accountID = try context.parameters.require("account")
-            _ = try context.requireAccess(to: accountID, write: false)
-            let hits = try await store.ruleHits(accountID: accountID)
-            let items = try await store.firewallRules(accountID: accountID).map { FirewallRuleWithHits(rule: $0, hits: hits[$0.id] ?? [:]) }
-            return try JSONResponse.make(ItemList(items: items))
-        }
-        api.on(.get, rules + "/:rule") { _, context in
-            let accountID = try context.parameters.require("account")
-            _ = try context.requireAccess(to: accountID, write: false)
-            let rule = try await store.firewallRule(accountID: accountID, id: try context.parameters.require("rule"))
-            return try JSONResponse.make(FirewallRuleWithHits(rule: rule, hits: try await store.ruleHits(accountID: accountID)[rule.id] ?? [:]))
-        }
-        api.on(.patch, rules + "/:rule") { request, context in
-            let accountID = try context.parameters.require("account")
-            let principal = try context.requireAccess(to: accountID, write: true)
-            let body = try await request.jsonBody()
-            let written = try await store.updateFirewallRule(accountID: accountID, id: try context.parameters.require("rule"), actor: principal.actor) { spec in
-                try spec.apply(patch: body)
-            }
-            return try JSONResponse.make(written.value, version: written.version)
-        }
-        api.on(.delete, rules + "/:rule") { _, context in
-            let accountID = try context.parameters.require("account")
-            let principal = try context.requireAccess(to: accountID, write: true)
-            let written = try await store.deleteFirewallRule(accountID: accountID, id: try context.parameters.require("rule"), actor: principal.actor)
-            return Response(status: .noContent, headers: [.moatConfigVersion: String(written.version)])
-        }
+    var rules: AccountResource<FirewallRuleWithHits> {
+        AccountResource(
+            path: "firewall/rules", parameter: "rule",
+            create: { account, body, actor in
+                let written = try await store.createFirewallRule(accountID: account, try FirewallRuleSpec(json: body), actor: actor.actor)
+                return Written(value: FirewallRuleWithHits(rule: written.value, hits: [:]), version: written.version)
+            },
+            list: { account in
+                let hits = try await store.ruleHits(accountID: account)
+                return try await store.firewallRules(accountID: account).map { FirewallRuleWithHits(rule: $0, hits: hits[$0.id] ?? [:]) }
+            },
+            show: { account, id in
+                let rule = try await store.firewallRule(accountID: account, id: id)
+                return FirewallRuleWithHits(rule: rule, hits: try await store.ruleHits(accountID: account)[rule.id] ?? [:])
+            },
+            update: { account, id, body, actor in
+                let written = try await store.updateFirewallRule(accountID: account, id: id, actor: actor.actor) { spec in try spec.apply(patch: body) }
+                return Written(value: FirewallRuleWithHits(rule: written.value, hits: [:]), version: written.version)
+            },
+            delete: { account, id, actor in try await store.deleteFirewallRule(accountID: account, id: id, actor: actor.actor) })
+    }
 
-        let lists = "/v1/accounts/:account/firewall/lists"
-        api.on(.post, lists) { request, context in
-            let accountID = try context.parameters.require("account")
-            let principal = try context.requireAccess(to: accountID, write: true)
-            let spec = try FirewallListSpec(json: try await request.jsonBody(limit: Request.maximumListBodySize))
-            let written = try await store.createFirewallList(accountID: accountID, spec, actor: principal.actor)
-            return try JSONResponse.make(status: .created, written.value, version: written.version)
-        }
-        api.on(.get, lists) { _, context in
-            let accountID = try context.parameters.require("account")
-            _ = try context.requireAccess(to: accountID, write: false)
-            return try JSONResponse.make(ItemList(items: try await store.firewallLists(accountID: accountID)))
-        }
-        api.on(.get, lists + "/:list") { _, context in
-            let accountID = try context.parameters.require("account")
-            _ = try context.requireAccess(to: accountID, write: false)
-            return try JSONResponse.make(try await store.firewallList(accountID: accountID, id: try context.parameters.require("list")))
-        }
-        api.on(.patch, lists + "/:list") { request, context in
-            let accountID = try context.parameters.require("account")
-            let principal = try context.requireAccess(to: accountID, write: true)
-            let body = try await request.jsonBody(limit: Request.maximumListBodySize)
-            let written = try await store.updateFirewallList(accountID: accountID, id: try context.parameters.require("list"), actor: principal.actor) { spec in
-                try spec.apply(patch: body)
-            }
-            return try JSONResponse.make(written.value, version: written.version)
-        }
-        api.on(.delete, lists + "/:list") { _, context in
-            let accountID = try context.parameters.require("account")
-            let principal = try context.requireAccess(to: accountID, write: true)
-            let written = try await store.deleteFirewallList(accountID: accountID, id: try context.parameters.require("list"), actor: principal.actor)
-            return Response(status: .noContent, headers: [.moatConfigVersion: String(written.version)])
-        }
+    var lists: AccountResource<FirewallList> {
+        AccountResource(
+            path: "firewall/lists", parameter: "list",
+            create: { account, body, actor in try await store.createFirewallList(accountID: account, try FirewallListSpec(json: body), actor: actor.actor) },
+            list: { account in try await store.firewallLists(accountID: account) },
+            show: { account, id in try await store.firewallList(accountID: account, id: id) },
+            update: { account, id, body, actor in
+                try await store.updateFirewallList(accountID: account, id: id, actor: actor.actor) { spec in try spec.apply(patch: body) }
+            },
+            delete: { account, id, actor in try await store.deleteFirewallList(accountID: account, id: id, actor: actor.actor) },
+            bodyLimit: Request.maximumListBodySize)
+    }
+
+    func register(on api: APIRouter) {
+        rules.register(on: api)
+        lists.register(on: api)
     }
 }
