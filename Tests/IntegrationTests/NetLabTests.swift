@@ -195,8 +195,13 @@ struct NetLabTests {
         let ns = try lab.addNamespace("proc")
         let sleeper = try lab.start(in: ns, ["sleep", "30"])
         #expect(sleeper.isRunning)
-        let inside = try Command.check("ip", ["netns", "pids", ns.name])
-        #expect(inside.stdout.split(separator: "\n").contains("\(sleeper.pid)"))
+        // `ip netns exec` enters the namespace just after the spawn returns: give it a moment.
+        var inside: [Substring] = []
+        for _ in 0..<100 where !inside.contains("\(sleeper.pid)") {
+            inside = try Command.check("ip", ["netns", "pids", ns.name]).stdout.split(separator: "\n")
+            if !inside.contains("\(sleeper.pid)") { usleep(20_000) }
+        }
+        #expect(inside.contains("\(sleeper.pid)"))
         #expect(Lab.listNamespaces().contains(ns.name))
 
         let start = ContinuousClock.now

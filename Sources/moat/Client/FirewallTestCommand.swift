@@ -11,15 +11,12 @@ extension FirewallCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the rules on the packets of a capture; print each verdict and the hits per rule.",
             discussion: """
-            Rules come from the account (through the API; disabled rules are left out) or, with
-            --rules, from a file, so that it works offline. A rules file holds one rule a line,
-            ACTION EXPRESSION, and # comments:
+            Rules come from the account through the API (disabled rules are left out) or, with --rules, from a file, so that it works offline. A rules file holds one rule a line, ACTION EXPRESSION, and # comments:
               block tcp.dstport == 22 and not ip.src in $office
-              rate_limit 100/5 udp.dstport == 53      (packets per second per source / burst)
-              log icmp
-            Packet timestamps drive rate limits. Reads pcap and pcapng captures of Ethernet,
-            raw IP, Linux cooked (SLL, SLL2) and BSD loopback links; frames that carry no IP
-            packet are skipped.
+              rate_limit 100/5 udp.dstport == 53   (per source: packets/s and burst)
+              log ip.proto == icmp
+            Packet timestamps drive rate limits. Captures are pcap or pcapng, of Ethernet, raw IP, Linux cooked (SLL, SLL2) or BSD loopback links; frames that carry no IP packet are skipped.
+
             Example: moat firewall test --pcap dump.pcap --rules rules.txt --list office=office.txt
             """)
 
@@ -97,7 +94,9 @@ extension FirewallCommand {
                 // log rules count and continue: they show as hits that did not decide.
                 let logged = evaluator.hits.indices.filter { evaluator.hits[$0] > before[$0] && $0 != decision.ruleIndex }
                 results.append(Report.PacketResult(
-                    index: packet.index, time: packet.timestamp, relativeTime: packet.timestamp - start,
+                    index: packet.index, time: packet.timestamp,
+                    // Microseconds: what a Double holds of an epoch timestamp anyway.
+                    relativeTime: ((packet.timestamp - start) * 1e6).rounded() / 1e6,
                     summary: PacketSummary(packet.bytes).text,
                     verdict: decision.verdict == .block ? "block" : "allow",
                     rule: decision.ruleIndex.map { Report.RuleReference(source.rules[$0]) },
@@ -235,6 +234,20 @@ extension FirewallCommand {
             /// The rule that decided; nil for the default allow.
             var rule: RuleReference?
             var loggedBy: [RuleReference]
+
+            enum CodingKeys: String, CodingKey { case index, time, relativeTime, summary, verdict, rule, loggedBy }
+
+            /// Writes `"rule": null` for the default allow, so scripts need not test for the key.
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(index, forKey: .index)
+                try container.encode(time, forKey: .time)
+                try container.encode(relativeTime, forKey: .relativeTime)
+                try container.encode(summary, forKey: .summary)
+                try container.encode(verdict, forKey: .verdict)
+                try container.encode(rule, forKey: .rule)
+                try container.encode(loggedBy, forKey: .loggedBy)
+            }
         }
 
         struct RuleHits: Encodable {
@@ -311,8 +324,9 @@ extension FirewallCommand {
             text = "\(source) → \(destination) \(detail) len \(packet.totalLength)"
         }
 
-        private static let protocolNames: [UInt8: String] = [1: "icmp", 2: "igmp", 4: "ipip", 6: "tcp", 17: "udp", 41: "ipv6",
-                                                             47: "gre", 50: "esp", 51: "ah", 58: "icmpv6", 132: "sctp"]
+        /// The rule language's protocol names, so the summary reads like `ip.proto == udp`.
+        private static let protocolNames: [UInt8: String] = Dictionary(
+            Scheme.protocols.map { (UInt8(truncatingIfNeeded: $0.value), $0.key) }, uniquingKeysWith: { first, _ in first })
 
         /// tcpdump's notation: S F R P U E W, and `.` for ACK.
         private static func tcpFlags(_ flags: UInt8) -> String {
