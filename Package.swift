@@ -84,6 +84,9 @@ let package = Package(
             name: "BenchSync",
             dependencies: [
                 "MoatClient", "MoatModel", "MoatEdge",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

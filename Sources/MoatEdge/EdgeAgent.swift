@@ -200,7 +200,7 @@ package actor EdgeAgent: Service {
                 throw ApplyError(part: "agent", reason: "config is for location '\(config.location)', this edge serves '\(identity.location)'")
             }
             try await pipeline.apply(config, previous: current)
-            try lastKnownGood.save(config)
+            try await lastKnownGood.saveOffPool(config)
             current = config
             lastError = nil
             metrics.appliedVersion.set(to: Double(config.version))

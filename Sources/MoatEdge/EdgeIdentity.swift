@@ -49,4 +49,19 @@ package struct LastKnownGood: Sendable {
     package func save(_ config: EdgeConfig) throws {
         try AtomicFile.write(try MoatJSON.encoder().encode(config), to: path, mode: 0o600)
     }
+
+    /// Saves on a thread of its own: two fsyncs must not hold one of the few threads that run
+    /// every task of the process (sync, proxy, BGP, probes).
+    package func saveOffPool(_ config: EdgeConfig) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global(qos: .utility).async {
+                do {
+                    try save(config)
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
 }

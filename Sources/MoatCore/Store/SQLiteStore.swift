@@ -20,6 +20,9 @@ package final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        // DatabasePool turns WAL on after prepareDatabase and sets synchronous=NORMAL with it,
+        // which survives a crash but not a power loss. Writes go through one connection: set it there.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try Schema.migrator().migrate(pool)
         self.clock = clock
         self.configsChanged = configsChanged
