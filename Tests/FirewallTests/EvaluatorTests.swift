@@ -128,4 +128,42 @@ import Testing
         let cut = Array(bytes.prefix(41))
         #expect(try !Evaluator().matches(Checker().check("ip.proto == 0 or ip.proto != 0"), bytes: cut))
     }
+
+    /// truncated-transport: a field whose bytes are missing is unreadable; the test and its
+    /// negation are both false (the kernel cannot load it), `not` is pushed to the tests.
+    @Test func truncatedTransportIsUnreadableInBothPolarities() throws {
+        let bytes = Array(Self.ssh.bytes.prefix(23))  // 3 bytes of TCP: sport yes, dport no
+        let evaluator = Evaluator()
+        for text in ["not tcp.dstport == 22", "not tcp.dstport != 22", "not not tcp.dstport == 22", "not tcp.flags.syn",
+                     "not (tcp.dstport == 22 or ip.ttl == 1)"] {
+            #expect(!evaluator.matches(try Checker().check(text), bytes: bytes), "\(text)")
+        }
+        #expect(evaluator.matches(try Checker().check("not (tcp.dstport == 22 and ip.ttl == 1)"), bytes: bytes))
+        #expect(evaluator.matches(try Checker().check("not udp.dstport == 22 and not tcp.srcport == 1"), bytes: bytes))
+        // UDP with no header at all.
+        let udp = Array(Self.dns.bytes.prefix(20))
+        #expect(!evaluator.matches(try Checker().check("not udp.srcport < 22"), bytes: udp))
+        #expect(evaluator.matches(try Checker().check("ip.proto == udp and not tcp.srcport < 22"), bytes: udp))
+    }
+
+    /// icmp-other-family: `icmp.*` needs IPv4 and `icmpv6.*` IPv6, as nft's `icmp`/`icmpv6`.
+    @Test func icmpFieldsNeedTheirFamily() throws {
+        let icmpIn6 = PacketBuilder(source: "2001:db8::1", destination: "2001:db8::2", transport: .raw(proto: 1, [8, 0, 0, 0, 0, 0, 0, 0]))
+        let icmp6In4 = PacketBuilder(transport: .raw(proto: 58, [128, 0, 0, 0, 0, 0, 0, 0]))
+        #expect(try !matches("icmp.type == 8 or icmp.code == 0", icmpIn6))
+        #expect(try matches("not icmp.type == 8 and ip.proto == icmp", icmpIn6))
+        #expect(try !matches("icmpv6.type == 128", icmp6In4))
+        #expect(try matches("not icmpv6.type == 128 and ip.proto == 58", icmp6In4))
+    }
+
+    /// ipv6-ah: like the kernel's `meta l4proto`, the walk stops at an Authentication Header.
+    @Test func ipv6AuthenticationHeaderIsTheProtocol() throws {
+        let udp = PacketBuilder(transport: .udp(source: 1, destination: 53)).payload
+        let source = IPAddress("2001:db8::1")!.bytes, destination = IPAddress("2001:db8::2")!.bytes
+        let body: [UInt8] = [17, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1] + udp  // AH, 12 bytes, then UDP
+        let bytes: [UInt8] = [0x60, 0, 0, 0, 0, UInt8(body.count), 51, 64] + source + destination + body
+        let evaluator = Evaluator()
+        #expect(try evaluator.matches(Checker().check("ip.proto == ah and not udp.dstport == 53"), bytes: bytes))
+        #expect(try !evaluator.matches(Checker().check("ip.proto == udp or udp.dstport == 53"), bytes: bytes))
+    }
 }

@@ -15,13 +15,40 @@ package struct Evaluator: Sendable {
     }
 
     /// A nil packet (not a valid IP header) has no fields: every test on it is false.
+    ///
+    /// Semantics of `not`: it is pushed down to the tests (De Morgan), as the nftables
+    /// compiler does, and a negated test is true when the field is absent or present with
+    /// the condition false. An *unreadable* field (`FieldValue.unreadable`: the packet is of
+    /// the field's protocol, not a later fragment, but the bytes are missing, e.g. a UDP
+    /// header cut short) makes the test false in both polarities: the kernel cannot load the
+    /// bytes, so neither `udp sport < 22` nor `udp sport >= 22` matches, and nft cannot
+    /// test "header too short" to write the negation otherwise. This is Kleene's
+    /// three-valued logic with "unknown" not matching; for readable packets it is plain
+    /// boolean logic.
     package func matches(_ expression: CheckedExpression, packet: Packet?) -> Bool {
-        switch expression {
-        case .test(let test): return packet.map { matches(test, packet: $0) } ?? false
-        case .not(let operand): return !matches(operand, packet: packet)
-        case .and(let lhs, let rhs): return matches(lhs, packet: packet) && matches(rhs, packet: packet)
-        case .or(let lhs, let rhs): return matches(lhs, packet: packet) || matches(rhs, packet: packet)
+        matches(expression, packet: packet, negated: false)
+    }
+
+    private func matches(_ expression: CheckedExpression, packet: Packet?, negated: Bool) -> Bool {
+        switch (expression, negated) {
+        case (.test(let test), _):
+            guard let packet else { return negated }
+            return matches(test, packet: packet, negated: negated)
+        case (.not(let operand), _):
+            return matches(operand, packet: packet, negated: !negated)
+        case (.and(let lhs, let rhs), false), (.or(let lhs, let rhs), true):
+            return matches(lhs, packet: packet, negated: negated) && matches(rhs, packet: packet, negated: negated)
+        case (.or(let lhs, let rhs), false), (.and(let lhs, let rhs), true):
+            return matches(lhs, packet: packet, negated: negated) || matches(rhs, packet: packet, negated: negated)
         }
+    }
+
+    /// A test on an absent field is false (so its negation is true); on an unreadable one
+    /// both the test and its negation are false.
+    func matches(_ test: CheckedTest, packet: Packet, negated: Bool) -> Bool {
+        guard let value = test.row.read(packet) else { return negated }
+        if value == .unreadable { return false }
+        return matches(test, packet: packet) != negated
     }
 
     /// A test is false when its field is absent, whatever the operator.

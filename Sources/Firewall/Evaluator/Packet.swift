@@ -5,7 +5,8 @@ import MoatModel
 /// Parsing never traps. Bytes that are not a valid IP header give `nil` from `init(bytes:)`,
 /// and then no field is present (every test is false, `not` of a test is true). A valid
 /// header followed by a short or garbled transport part keeps its IP fields; a transport
-/// field is present only when its own bytes are there (what nft's payload loads do).
+/// field whose own bytes are not all there is unreadable (`FieldValue.unreadable`): nft's
+/// payload load fails, so the kernel matches neither the test nor its negation.
 package struct Packet: Sendable {
     package enum Family: Hashable, Sendable { case ipv4, ipv6 }
 
@@ -27,8 +28,14 @@ package struct Packet: Sendable {
     /// Where the packet ends: the declared length, or the captured bytes if fewer.
     private let end: Int
 
-    /// Extension headers skipped on the way to the transport header (RFC 8200 §4).
-    private static let ipv6ExtensionHeaders: Set<UInt8> = [0, 43, 60, 51]
+    /// Extension headers skipped on the way to the transport header (RFC 8200 §4). The
+    /// Authentication Header (51) is not skipped: like the kernel's `ipv6_find_hdr()` with
+    /// `IP6_FH_F_AUTH` (what nft's `meta l4proto` uses), the walk stops there and the
+    /// protocol is 51.
+    private static let ipv6ExtensionHeaders: Set<UInt8> = [0, 43, 60]
+    /// What the kernel counts as an extension header after a later fragment's Fragment
+    /// header (`ipv6_ext_hdr()`, AH included): then it finds no protocol at all.
+    private static let ipv6ExtensionHeadersAfterFragment: Set<UInt8> = [0, 43, 60, 51, 44]
 
     package init?(bytes: [UInt8]) {
         guard let first = bytes.first else { return nil }
@@ -63,8 +70,11 @@ package struct Packet: Sendable {
             var offset = 40
             var fragment = false
             var later = false
-            var found: UInt8?
-            // Bounded walk, like the kernel's ipv6_find_hdr().
+            // The protocol and where its header starts: the first header that is not an
+            // extension header, or an Authentication Header (see `ipv6ExtensionHeaders`).
+            var found: (proto: UInt8, offset: Int)?
+            // Bounded walk, like the kernel's ipv6_find_hdr(). It goes on past an AH (which
+            // is the protocol) to find a Fragment header: nft's `exthdr frag` does too.
             for _ in 0..<16 {
                 if next == 44 {
                     guard offset + 8 <= end else { break }
@@ -73,23 +83,29 @@ package struct Packet: Sendable {
                     next = bytes[offset]
                     offset += 8
                     if later {
-                        if !Self.ipv6ExtensionHeaders.contains(next) && next != 44 { found = next }
+                        if found == nil && !Self.ipv6ExtensionHeadersAfterFragment.contains(next) { found = (next, offset) }
                         break
                     }
+                } else if next == 51 {
+                    if found == nil { found = (51, offset) }
+                    guard offset + 2 <= end else { break }
+                    let length = (Int(bytes[offset + 1]) + 2) * 4
+                    next = bytes[offset]
+                    offset += length
                 } else if Self.ipv6ExtensionHeaders.contains(next) {
                     guard offset + 2 <= end else { break }
-                    let length = next == 51 ? (Int(bytes[offset + 1]) + 2) * 4 : (Int(bytes[offset + 1]) + 1) * 8
+                    let length = (Int(bytes[offset + 1]) + 1) * 8
                     next = bytes[offset]
                     offset += length
                 } else {
-                    found = next
+                    if found == nil { found = (next, offset) }
                     break
                 }
             }
             isFragment = fragment
             isLaterFragment = later
-            transportProtocol = found
-            transportOffset = offset
+            transportProtocol = found?.proto
+            transportOffset = found?.offset ?? offset
         default:
             return nil
         }
@@ -102,6 +118,20 @@ package struct Packet: Sendable {
         let start = transportOffset + offset
         guard start >= 0, start + width <= end else { return nil }
         return Self.read(bytes, start, width)
+    }
+
+    /// A transport field as the rule language sees it: nil (absent) when the packet is not of
+    /// `proto` (or not of `family`) or is a later fragment; `.unreadable` when it is but the
+    /// field's bytes are not all in the packet (or the IPv6 chain could not be walked).
+    func transportField(_ proto: UInt8, family: Family? = nil, offset: Int, width: Int,
+                        _ value: (UInt64) -> FieldValue) -> FieldValue? {
+        if let family, family != self.family { return nil }
+        if isLaterFragment { return nil }
+        guard let transportProtocol else { return .unreadable }
+        guard transportProtocol == proto else { return nil }
+        let start = transportOffset + offset
+        guard start >= 0, start + width <= end else { return .unreadable }
+        return value(Self.read(bytes, start, width))
     }
 
     private static func read(_ bytes: [UInt8], _ offset: Int, _ width: Int) -> UInt64 {

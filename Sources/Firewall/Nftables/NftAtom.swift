@@ -5,15 +5,23 @@ struct NftFacts: Hashable, Sendable {
     var notFamilies: Set<Packet.Family> = []
     var proto: UInt8?
     var notProtos: Set<UInt8> = []
+    /// The protocol is one of these (`meta l4proto { 6, 17 }`); nil: no such constraint.
+    var protos: Set<UInt8>?
     /// true: a later fragment; false: a first fragment or no fragment (transport readable).
     var laterFragment: Bool?
+    /// IPv6: whether a Fragment header is present (`exthdr frag exists`/`missing`).
+    var fragmentHeader: Bool?
 
     static let none = NftFacts()
     static let ipv4 = NftFacts(family: .ipv4)
     static let ipv6 = NftFacts(family: .ipv6)
 
-    /// nft transport loads (`tcp dport`) imply the protocol and a readable transport header.
-    static func transport(_ proto: UInt8) -> NftFacts { NftFacts(proto: proto, laterFragment: false) }
+    /// nft transport loads (`tcp dport`) imply the protocol (and `icmp`/`icmpv6` the family).
+    /// They also need the transport header to be in this fragment, but nft does not check
+    /// that (it reads a later fragment's payload): `NftTranslation` adds the guard.
+    static func transport(_ proto: UInt8, family: Packet.Family? = nil) -> NftFacts {
+        NftFacts(family: family, proto: proto, laterFragment: false)
+    }
 
     /// Both sets of facts together, or nil when they contradict. Only IPv4 and IPv6 reach an
     /// `inet` chain, so denying both families is a contradiction.
@@ -32,10 +40,22 @@ struct NftFacts: Hashable, Sendable {
         }
         result.notProtos.formUnion(other.notProtos)
         if let proto = result.proto, result.notProtos.contains(proto) { return nil }
+        if let protos = other.protos { result.protos = result.protos.map { $0.intersection(protos) } ?? protos }
+        if let protos = result.protos {
+            if protos.subtracting(result.notProtos).isEmpty { return nil }
+            if let proto = result.proto, !protos.contains(proto) { return nil }
+        }
         if let later = other.laterFragment {
             if let mine = result.laterFragment, mine != later { return nil }
             result.laterFragment = later
         }
+        if let header = other.fragmentHeader {
+            if let mine = result.fragmentHeader, mine != header { return nil }
+            result.fragmentHeader = header
+        }
+        if result.fragmentHeader != nil && result.family == .ipv4 { return nil }
+        // A later fragment has a Fragment header.
+        if result.fragmentHeader == false && result.laterFragment == true && result.family == .ipv6 { return nil }
         return result
     }
 
@@ -49,7 +69,12 @@ struct NftFacts: Hashable, Sendable {
         for denied in other.notProtos where !(notProtos.contains(denied) || (proto != nil && proto != denied)) {
             return false
         }
+        if let protos = other.protos {
+            let mine = proto.map { [$0] } ?? self.protos?.subtracting(notProtos)
+            guard let mine, mine.isSubset(of: protos) else { return false }
+        }
         if let later = other.laterFragment, laterFragment != later { return false }
+        if let header = other.fragmentHeader, fragmentHeader != header { return false }
         return true
     }
 }
@@ -68,6 +93,11 @@ struct NftAtom: Hashable, Sendable {
         self.factOnly = factOnly
     }
 
+    /// One of `notLaterFragment`'s statements.
+    var isFragmentGuard: Bool {
+        ["ip frag-off & 0x1fff == 0", "exthdr frag missing", "frag frag-off 0"].contains(text)
+    }
+
     static func family(_ family: Packet.Family) -> NftAtom {
         NftAtom("meta nfproto \(family.nftName)", NftFacts(family: family), factOnly: true)
     }
@@ -76,14 +106,39 @@ struct NftAtom: Hashable, Sendable {
         NftAtom("meta nfproto != \(family.nftName)", NftFacts(notFamilies: [family]), factOnly: true)
     }
 
-    /// The packet is not of `proto`, or its transport header is not in this fragment: the
-    /// complement of a transport field being present (for `not`).
-    static func transportAbsent(_ proto: UInt8) -> NftDNF {
-        [
-            [NftAtom("meta l4proto != \(proto)", NftFacts(notProtos: [proto]), factOnly: true)],
-            [NftAtom("ip frag-off & 0x1fff != 0", NftFacts(family: .ipv4, laterFragment: true))],
-            [NftAtom("frag frag-off != 0", NftFacts(family: .ipv6, laterFragment: true))],
-        ]
+    /// The packet is not of `proto` (or not of `family`), or its transport header is not in
+    /// this fragment: the complement of a transport field being present (for `not`).
+    static func transportAbsent(_ proto: UInt8, family: Packet.Family? = nil) -> NftDNF {
+        var dnf: NftDNF = [[NftAtom("meta l4proto != \(proto)", NftFacts(notProtos: [proto]), factOnly: true)]]
+        if let family {
+            dnf.append([notFamily(family)])
+            dnf.append(laterFragment(family))
+        } else {
+            dnf.append(laterFragment(.ipv4))
+            dnf.append(laterFragment(.ipv6))
+        }
+        return dnf
+    }
+
+    /// A later fragment (not the first): its transport header is not in this packet.
+    static func laterFragment(_ family: Packet.Family) -> [NftAtom] {
+        family == .ipv4
+            ? [NftAtom("ip frag-off & 0x1fff != 0", NftFacts(family: .ipv4, laterFragment: true))]
+            : [NftAtom("frag frag-off != 0", NftFacts(family: .ipv6, laterFragment: true, fragmentHeader: true))]
+    }
+
+    /// Not a later fragment, in `family` (nil: either): one conjunction per alternative. nft's
+    /// transport loads need this spelled out, as they read a later fragment's payload.
+    static func notLaterFragment(_ family: Packet.Family?) -> NftDNF {
+        var dnf: NftDNF = []
+        if family != .ipv6 {
+            dnf.append([NftAtom("ip frag-off & 0x1fff == 0", NftFacts(family: .ipv4, laterFragment: false))])
+        }
+        if family != .ipv4 {
+            dnf.append([NftAtom("exthdr frag missing", NftFacts(family: .ipv6, laterFragment: false, fragmentHeader: false))])
+            dnf.append([NftAtom("frag frag-off 0", NftFacts(family: .ipv6, laterFragment: false, fragmentHeader: true))])
+        }
+        return dnf
     }
 }
 

@@ -90,7 +90,7 @@ package struct NftCompiler: Sendable {
         for (index, rule) in rules.enumerated() {
             let dnf: NftDNF
             do {
-                dnf = try translation.dnf(rule.expression)
+                dnf = try translation.rules(rule.expression)
             } catch {
                 throw NftCompileError(code: .tooComplex, ruleID: rule.id,
                                       message: "the rule expands to more than \(Self.maximumExpansion) nftables rules; simplify its 'or' and 'not'")

@@ -27,6 +27,12 @@ enum NftSyntax {
         return elements.count == 1 ? elements[0] : "{ " + elements.joined(separator: ", ") + " }"
     }
 
+    /// `0x12` or `{ 0x00, 0x12, 0x13 }`: single values, never merged into ranges.
+    static func values(_ values: [UInt64], format: (UInt64) -> String) -> String {
+        let elements = Set(values).sorted().map(format)
+        return elements.count == 1 ? elements[0] : "{ " + elements.joined(separator: ", ") + " }"
+    }
+
     /// Prefixes without those inside another (CIDRs nest or are disjoint), sorted.
     static func disjoint(_ prefixes: [CIDR]) -> [CIDR] {
         // Two prefixes are nested or disjoint, so after sorting by start (shortest first) a

@@ -13,6 +13,22 @@ struct NftTranslation {
 
     struct TooLarge: Error {}
 
+    /// The rule's nft conjunctions: the DNF, with "not a later fragment" added to every
+    /// conjunction that reads a transport field (nft's transport loads do not check it: they
+    /// would read a later fragment's payload as the header, where ours say the field is absent).
+    func rules(_ expression: CheckedExpression) throws(TooLarge) -> NftDNF {
+        var result: NftDNF = []
+        for conjunction in try dnf(expression) {
+            guard let facts = facts(of: conjunction), facts.laterFragment == false,
+                  !conjunction.contains(where: { $0.isFragmentGuard }) else {
+                result.append(conjunction)
+                continue
+            }
+            result += NftAtom.notLaterFragment(facts.family).map { $0 + conjunction }
+        }
+        return try bounded(normalize(result))
+    }
+
     func dnf(_ expression: CheckedExpression, negated: Bool = false) throws(TooLarge) -> NftDNF {
         switch (expression, negated) {
         case (.test(let test), false):
@@ -82,7 +98,7 @@ struct NftTranslation {
         switch test.row.requirement {
         case .ip: return []
         case .addressFamily: return [[.notFamily(test.family ?? .ipv4)]]
-        case .transport(let proto): return NftAtom.transportAbsent(proto)
+        case .transport(let proto, let family): return NftAtom.transportAbsent(proto, family: family)
         }
     }
 
@@ -125,18 +141,37 @@ struct NftTranslation {
             if op == .less && value == load.bias && load.bias > 0 { return nil }
             let shifted = value - load.bias
             var facts = load.facts
-            if load.isProtocol && op == .equal { facts.proto = UInt8(shifted) }
-            if load.isProtocol && op == .notEqual { facts.notProtos = [UInt8(shifted)] }
-            let symbol = op == .equal && test.mask == nil ? "" : op.rawValue + " "
-            return NftAtom("\(expression) \(symbol)\(format(shifted))", facts,
-                           factOnly: load.isProtocol && (op == .equal || op == .notEqual))
+            // Only unmasked `==`/`!=` say which protocol it is (`ip.proto & 1 != 1` does not).
+            let protocolFact = load.isProtocol && test.mask == nil && (op == .equal || op == .notEqual)
+            if protocolFact && op == .equal { facts.proto = UInt8(shifted) }
+            if protocolFact && op == .notEqual { facts.notProtos = [UInt8(shifted)] }
+            let symbol = op == .equal && test.mask == nil && !load.bitmask ? "" : op.rawValue + " "
+            return NftAtom("\(expression) \(symbol)\(format(shifted))", facts, factOnly: protocolFact)
         case .numberIn(let ranges, let negated):
             let shifted = ranges.compactMap { range -> ClosedRange<UInt64>? in
                 guard range.upperBound >= load.bias else { return nil }
                 return (max(range.lowerBound, load.bias) - load.bias)...(range.upperBound - load.bias)
             }
             guard !shifted.isEmpty else { return negated ? always : nil }
-            return NftAtom("\(expression) \(negated ? "!= " : "")\(NftSyntax.set(shifted, format: format))", load.facts)
+            var facts = load.facts
+            var factOnly = false
+            if load.isProtocol && test.mask == nil {
+                // `meta l4proto { 6, 17 }` says the protocol is one of these: pruned against
+                // `tcp dport` (nft refuses the pair, "conflicting protocols": udp vs. tcp).
+                let protos = Set(NftSyntax.merged(shifted).flatMap { $0.map { UInt8($0) } })
+                if negated { facts.notProtos = protos } else { facts.protos = protos }
+                factOnly = true
+            }
+            if load.bitmask {
+                // Single values only (no ranges in a `tcp flags` set: nft 1.0.6 crashes
+                // listing it), and an explicit `==`: a bare value means "any of these bits".
+                let values = NftSyntax.merged(shifted).flatMap { Array($0) }
+                let set = NftSyntax.values(values, format: format)
+                let op = values.count > 1 ? (negated ? "!= " : "") : (negated ? "!= " : "== ")
+                return NftAtom("\(expression) \(op)\(set)", facts, factOnly: factOnly)
+            }
+            return NftAtom("\(expression) \(negated ? "!= " : "")\(NftSyntax.set(shifted, format: format))", facts,
+                           factOnly: factOnly)
         default:
             return nil
         }

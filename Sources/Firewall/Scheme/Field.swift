@@ -19,7 +19,8 @@ package enum FieldType: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// What a packet must be for a field to be present. An absent field makes every test on it
-/// false, `!=` included (Wireshark semantics); only `not` turns that into true.
+/// false, `!=` included (Wireshark semantics); only `not` turns that into true. A present
+/// but unreadable field (`FieldValue.unreadable`: bytes missing) is false under `not` too.
 package enum FieldRequirement: Hashable, Sendable {
     /// Any valid IPv4 or IPv6 packet.
     case ip
@@ -27,7 +28,9 @@ package enum FieldRequirement: Hashable, Sendable {
     /// matches IPv6); `in $list` tests each family separately.
     case addressFamily
     /// This transport protocol, and the transport header in this packet (not a later fragment).
-    case transport(UInt8)
+    /// `family` restricts it to one IP family: `icmp.*` is ICMP in IPv4, `icmpv6.*` ICMPv6 in
+    /// IPv6 (what nft's `icmp`/`icmpv6` imply in an `inet` table).
+    case transport(UInt8, family: Packet.Family? = nil)
 }
 
 /// A value read from a packet.
@@ -35,6 +38,11 @@ package enum FieldValue: Hashable, Sendable {
     case number(UInt64)
     case address(IPAddress)
     case bool(Bool)
+    /// The field is there but its bytes cannot be read: a transport header shorter than the
+    /// field (a truncated or garbled packet), or an IPv6 extension chain that cannot be
+    /// walked (`ip.proto`). Every test on it is false, and so is `not` of that test: see
+    /// `Evaluator`.
+    case unreadable
 }
 
 /// How a field maps to nftables (for an `inet` table).
@@ -57,6 +65,10 @@ struct NftLoad: Sendable {
     var hex = false
     /// `meta l4proto`: `==`/`!=` only assert or deny a protocol (prunable, see `NftFacts`).
     var isProtocol = false
+    /// A bitmask type (`tcp flags`): nft reads a bare value as "any of these bits", so
+    /// equality is written `==`, and sets hold single values (nft 1.0.6 crashes listing an
+    /// anonymous set with a range on `tcp flags`).
+    var bitmask = false
 }
 
 /// One row of the scheme: everything the checker, the evaluator and the compiler know about
