@@ -28,8 +28,8 @@ final class CoreProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         let outPath = dataDirectory.appendingPathComponent("core.out").path
         let logPath = dataDirectory.appendingPathComponent("core.log").path
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
 
         let process = Process()
         process.executableURL = binary
@@ -60,7 +60,12 @@ final class CoreProcess: @unchecked Sendable {
                 process.terminate()
                 throw BenchError("moat core did not print its banner within \(timeout):\n\(tail(of: logPath))")
             }
-            try await Task.sleep(for: .milliseconds(20))
+            do {
+                try await Task.sleep(for: .milliseconds(20))
+            } catch {
+                process.terminate()
+                throw error
+            }
         }
     }
 

@@ -5,15 +5,19 @@ import Foundation
 import Glibc
 #endif
 
-/// On Ctrl-C or SIGTERM, stops core and removes the work directory before exiting, so an
-/// interrupted run leaves nothing behind.
+/// Ctrl-C (or SIGTERM) cancels the run, which then stops the edges and core and removes the work
+/// directory as on any error. A second signal gives up waiting: it kills core, removes the work
+/// directory and exits at once.
 final class Interrupts: @unchecked Sendable {
     private let lock = NSLock()
     private var corePID: Int32?
-    private var workDirectory: URL?
+    private var directories: [String: URL] = [:]
+    private var cancel: (@Sendable () -> Void)?
+    private var signalled = false
     private var sources: [any DispatchSourceSignal] = []
 
-    func install() {
+    func install(cancel: @escaping @Sendable () -> Void) {
+        lock.withLock { self.cancel = cancel }
         for signo in [SIGINT, SIGTERM] {
             signal(signo, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
@@ -23,14 +27,24 @@ final class Interrupts: @unchecked Sendable {
         }
     }
 
+    var wasSignalled: Bool { lock.withLock { signalled } }
+
     func watch(corePID: Int32?) { lock.withLock { self.corePID = corePID } }
-    func watch(workDirectory: URL?) { lock.withLock { self.workDirectory = workDirectory } }
+    func watch(workDirectory: URL?) { lock.withLock { directories["work"] = workDirectory } }
+    func watch(edgeDirectory: URL?) { lock.withLock { directories["edges"] = edgeDirectory } }
 
     private func interrupted(_ signo: Int32) {
-        let (pid, directory) = lock.withLock { (corePID, workDirectory) }
-        FileHandle.standardError.write(Data("\ninterrupted: stopping core and removing the work directory\n".utf8))
-        if let pid { kill(pid, SIGTERM) }
-        if let directory { try? FileManager.default.removeItem(at: directory) }
+        let (again, cancel, pid, directories) = lock.withLock {
+            defer { signalled = true }
+            return (signalled, self.cancel, corePID, Array(self.directories.values))
+        }
+        guard again else {
+            FileHandle.standardError.write(Data("\ninterrupted: stopping the edges and core (again to quit at once)\n".utf8))
+            cancel?()
+            return
+        }
+        if let pid { kill(pid, SIGKILL) }
+        for directory in directories { try? FileManager.default.removeItem(at: directory) }
         exit(128 + signo)
     }
 }

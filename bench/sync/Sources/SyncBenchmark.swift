@@ -32,6 +32,10 @@ struct SyncBenchmark: AsyncParsableCommand {
     @Option(help: "Directory to create the work directory in (default: the system temp directory).")
     var workDir: String?
 
+    @Option(help: ArgumentHelp("Directory for the edges' data directories (default: inside the work directory).",
+                               discussion: "With a tmpfs here (/dev/shm) the edges' fsyncs cost nothing: it tells their share apart from core's."))
+    var edgesDir: String?
+
     @Flag(help: "Keep the work directory (core's store and log, the edges' data) instead of removing it.")
     var keep = false
 
@@ -46,29 +50,50 @@ struct SyncBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let interrupts = Interrupts()
-        interrupts.install()
         let root = try makeWorkDirectory()
         interrupts.watch(workDirectory: keep ? nil : root)
+        // The run is a task of its own so that Ctrl-C cancels it and the cleanup below still runs.
+        let work = Task { try await measure(root: root, interrupts: interrupts) }
+        interrupts.install { work.cancel() }
 
-        let outcome: Result<SyncRun.Report, any Error>
-        var core: CoreProcess?
-        do {
-            let started = try await CoreProcess.start(binary: moatBinary(), dataDirectory: root.appendingPathComponent("core"))
-            core = started
-            interrupts.watch(corePID: started.pid)
-            let run = SyncRun(core: started, root: root, edges: edges, changes: changes,
-                              gap: .milliseconds(gapMilliseconds), timeout: .seconds(timeout))
-            outcome = .success(try await run.measure())
-        } catch {
-            outcome = .failure(error)
-        }
-        if case .failure = outcome, let core { FileHandle.standardError.write(Data("core's log (\(core.logPath)):\n\(core.logTail())\n".utf8)) }
-        await core?.stop()
-        interrupts.watch(corePID: nil)
+        let outcome = await work.result
         if !keep { try? FileManager.default.removeItem(at: root) }
+        switch outcome {
+        case .success(let (report, edgeDirectory)):
+            var directories = root.path
+            if let edgeDirectory { directories += ", edges in \(edgeDirectory.path)" }
+            print(report.render(workDirectory: directories, kept: keep, target: Self.target))
+        case .failure where interrupts.wasSignalled:
+            FileHandle.standardError.write(Data("interrupted; core stopped, work directory \(keep ? "kept" : "removed")\n".utf8))
+            throw ExitCode(130)
+        case .failure(let error):
+            throw error
+        }
+    }
 
-        let report = try outcome.get()
-        print(report.render(workDirectory: root.path, kept: keep, target: Self.target))
+    /// Starts core, runs the measurement, and stops core again whatever happened.
+    private func measure(root: URL, interrupts: Interrupts) async throws -> (SyncRun.Report, URL?) {
+        let core = try await CoreProcess.start(binary: moatBinary(), dataDirectory: root.appendingPathComponent("core"))
+        interrupts.watch(corePID: core.pid)
+        var edgeDirectory: URL?
+        defer {
+            if !keep, let edgeDirectory { try? FileManager.default.removeItem(at: edgeDirectory) }
+        }
+        do {
+            edgeDirectory = try edgesDir.map { try makeWorkDirectory(in: $0) }
+            interrupts.watch(edgeDirectory: keep ? nil : edgeDirectory)
+            let run = SyncRun(core: core, edgeRoot: edgeDirectory ?? root.appendingPathComponent("edges"), edges: edges, changes: changes,
+                              gap: .milliseconds(gapMilliseconds), timeout: .seconds(timeout))
+            let report = try await run.measure()
+            await core.stop()
+            return (report, edgeDirectory)
+        } catch {
+            if !interrupts.wasSignalled {
+                FileHandle.standardError.write(Data("core's log (\(core.logPath)):\n\(core.logTail())\n".utf8))
+            }
+            await core.stop()
+            throw error
+        }
     }
 
     func moatBinary() -> URL {
@@ -77,8 +102,8 @@ struct SyncBenchmark: AsyncParsableCommand {
         return own.deletingLastPathComponent().appendingPathComponent("moat")
     }
 
-    func makeWorkDirectory() throws -> URL {
-        let base = workDir ?? NSTemporaryDirectory()
+    func makeWorkDirectory(in base: String? = nil) throws -> URL {
+        let base = base ?? workDir ?? NSTemporaryDirectory()
         var template = Array((base as NSString).appendingPathComponent("moat-bench-sync.XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw BenchError("cannot create a work directory in \(base): \(String(cString: strerror(errno)))")

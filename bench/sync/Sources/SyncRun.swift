@@ -9,7 +9,8 @@ import MoatModel
 /// then toggles the prefix's `advertised` flag and times each change until every edge has it.
 struct SyncRun {
     let core: CoreProcess
-    let root: URL
+    /// Where the edges' data directories go.
+    let edgeRoot: URL
     let edges: Int
     let changes: Int
     let gap: Duration
@@ -20,6 +21,10 @@ struct SyncRun {
         var edges: Int
         var changes: Int
         var propagation = Samples()
+        /// From the request leaving to the last edge: what a script waiting on the change sees.
+        var endToEnd = Samples()
+        /// From the response to the first edge: the floor of one sync round trip.
+        var firstEdge = Samples()
         var perEdge = Samples()
         var write = Samples()
         var initialSync: Duration = .zero
@@ -47,6 +52,7 @@ struct SyncRun {
 
     private func measure(http: HTTPClient) async throws -> Report {
         let api = APIClient(baseURL: core.url, token: core.operatorToken, http: http)
+        let write = TimedWrite(http: http, baseURL: core.url, token: core.operatorToken)
         let (prefixPath, initialVersion) = try await setUp(api)
         let tokens = try await enrol(api)
         var report = Report(edges: edges, changes: changes)
@@ -64,16 +70,14 @@ struct SyncRun {
             for change in 0..<changes {
                 try await Task.sleep(for: gap)
                 let sent = ContinuousClock.now
-                let response = try await api.send(.PATCH, prefixPath, json: .object(["advertised": .bool(change % 2 == 0)]))
-                let answered = ContinuousClock.now
-                guard let version = response.configVersion else {
-                    throw BenchError("the PATCH of \(prefixPath) answered no Moat-Config-Version header")
-                }
+                let answer = try await write.patch(prefixPath, .object(["advertised": .bool(change % 2 == 0)]), timeout: timeout)
+                let (version, answered) = (answer.version, answer.answered)
                 report.write.add(answered - sent)
                 try await tracker.waitForAll(atLeast: version, timeout: timeout, what: "change \(change + 1) of \(changes) (version \(version))")
                 let reached = tracker.reached(version).compactMap { $0 }
                 for instant in reached { report.perEdge.add(instant - answered) }
-                if let last = reached.max() { report.propagation.add(last - answered) }
+                if let last = reached.max() { report.propagation.add(last - answered); report.endToEnd.add(last - sent) }
+                if let first = reached.min() { report.firstEdge.add(first - answered) }
             }
             if let before = coreCPU, let after = core.cpuTime() { report.coreCPUPerChange = (after - before) / changes }
             if let before = benchCPU, let after = CPUTime.of(pid: getpid()) { report.benchCPUPerChange = (after - before) / changes }
@@ -116,7 +120,7 @@ struct SyncRun {
     private func startAgents(tokens: [String], http: HTTPClient, tracker: ApplyTracker) -> [Task<Void, Never>] {
         var logger = Logger(label: "bench.edge") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .warning
-        let directory = root.appendingPathComponent("edges", isDirectory: true)
+        let directory = edgeRoot
         return tokens.enumerated().map { index, token in
             var options = EdgeAgent.Options(coreURL: core.url, dataDirectory: directory.appendingPathComponent(Self.name(index)),
                                             location: location, enrollToken: token, agentVersion: "bench")
