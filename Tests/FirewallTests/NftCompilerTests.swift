@@ -12,7 +12,21 @@ func notLater(_ rule: String) -> [String] {
     private func chain(_ text: String, _ action: Action = .block, lists: Set<String> = []) throws -> [String] {
         let rule = NftRuleInput(id: "r1", expression: try Checker(lists: lists).check(text), action: action)
         let program = try NftCompiler(account: "acme").compile([rule])
-        return program.chains.last!.rules.map { $0.replacingOccurrences(of: " comment \"rule:r1\"", with: "") }
+        return program.chains.last!.rules.map { inlined($0, program.sets).replacingOccurrences(of: " comment \"rule:r1\"", with: "") }
+    }
+
+    /// `rule` with each `@cN` replaced by that constant set's elements, as nft would show an
+    /// inline set: the golden tables read as nft rules.
+    private func inlined(_ rule: String, _ declarations: [String]) -> String {
+        var result = rule
+        for declaration in declarations where declaration.hasPrefix("set c") {
+            let name = declaration.dropFirst("set ".count).prefix { $0 != " " }
+            guard let start = declaration.range(of: "elements = "), let end = declaration.range(of: "; }", options: .backwards)
+            else { continue }
+            let elements = declaration[start.upperBound..<end.lowerBound]
+            result = result.replacingOccurrences(of: "@\(name) ", with: "\(elements) ")
+        }
+        return result
     }
 
     @Test(arguments: [
@@ -105,17 +119,43 @@ func notLater(_ rule: String) -> [String] {
                                 action: .rateLimit(packetsPerSecond: 100, burst: 20))
         let program = try NftCompiler(account: "acme").compile([rule])
         #expect(program.sets == [
-            "set rl_acme_r0_v4 { type ipv4_addr; size 65535; flags dynamic,timeout; timeout 1m; }",
-            "set rl_acme_r0_v6 { type ipv6_addr; size 65535; flags dynamic,timeout; timeout 1m; }",
+            "set rl_v4 { type ipv4_addr . mark; size 262144; flags dynamic,timeout; timeout 1m; }",
+            "set rl_v6 { type ipv6_addr . mark; size 262144; flags dynamic,timeout; timeout 1m; }",
         ])
         #expect(program.chains == [NftChain(name: "acct_acme", rules: [
-            "meta l4proto 17 update @rl_acme_r0_v4 { ip saddr limit rate over 100/second burst 20 packets } counter drop comment \"rule:dns\"",
-            "meta l4proto 17 update @rl_acme_r0_v6 { ip6 saddr limit rate over 100/second burst 20 packets } counter drop comment \"rule:dns\"",
+            "meta l4proto 17 update @rl_v4 { ip saddr . 1 limit rate over 100/second burst 20 packets } counter drop comment \"rule:dns\"",
+            "meta l4proto 17 update @rl_v6 { ip6 saddr . 1 limit rate over 100/second burst 20 packets } counter drop comment \"rule:dns\"",
         ])])
         // A family-specific match does not get the other family's limiter.
         #expect(try chain("ip.src == 192.0.2.1", .rateLimit(packetsPerSecond: 1, burst: 1)) == [
-            "ip saddr 192.0.2.1 update @rl_acme_r0_v4 { ip saddr limit rate over 1/second burst 1 packets } counter drop",
+            "ip saddr 192.0.2.1 update @rl_v4 { ip saddr . 1 limit rate over 1/second burst 1 packets } counter drop",
         ])
+    }
+
+    /// One table shares its sets: every rate-limited rule gets its own tag in the two
+    /// rate-limit sets, and equal constant sets are declared once, whichever account uses them.
+    @Test func tableSharesRateLimitAndConstantSets() throws {
+        func account(_ id: String, _ third: Int) throws -> NftRuleset.Account {
+            let rules = [
+                NftRuleInput(id: "\(id)-ssh", expression: try Checker().check("tcp.dstport in {22 3389}"), action: .block),
+                NftRuleInput(id: "\(id)-dns", expression: try Checker().check("udp.dstport in {53 \(third)}"),
+                             action: .rateLimit(packetsPerSecond: 10, burst: 5)),
+            ]
+            return NftRuleset.Account(id: id, prefixes: [CIDR("192.0.2.\(third % 256)/32")!], rules: rules, lists: [:])
+        }
+        let text = try NftRuleset(accounts: [account("a", 123), account("b", 124)]).render()
+        let declarations = text.split(separator: "\n").filter { $0.hasPrefix("\tset ") }
+        #expect(declarations == [
+            "\tset rl_v4 { type ipv4_addr . mark; size 262144; flags dynamic,timeout; timeout 1m; }",
+            "\tset rl_v6 { type ipv6_addr . mark; size 262144; flags dynamic,timeout; timeout 1m; }",
+            "\tset c0 { typeof tcp dport; elements = { 22, 3389 }; }",
+            "\tset c1 { typeof udp dport; elements = { 53, 123 }; }",
+            "\tset c2 { typeof udp dport; elements = { 53, 124 }; }",
+        ])
+        #expect(text.components(separatedBy: "tcp dport @c0 ").count - 1 == 6)
+        #expect(text.contains("udp dport @c1 goto acct_a_r1_act"))
+        #expect(text.contains("udp dport @c2 goto acct_b_r1_act"))
+        #expect(text.contains("ip saddr . 1 limit rate over 10/second") && text.contains("ip saddr . 2 limit rate over 10/second"))
     }
 
     /// Continuing actions with several conjunctions go through a sub-chain so that a packet

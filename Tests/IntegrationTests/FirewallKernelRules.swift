@@ -134,7 +134,7 @@ enum FirewallKernelRuleGenerator {
             if let icmpv6 = words.firstIndex(of: "icmpv6"), words[icmpv6...].contains("ip") { return true }
         }
         if excluded.contains(.protocolSetBeforeTransport), let proto = words.firstIndex(of: "l4proto"), proto + 1 < words.count,
-           words[proto + 1] == "{" || words[proto + 1].allSatisfy(\.isNumber),
+           words[proto + 1] == "{" || words[proto + 1].hasPrefix("@") || words[proto + 1].allSatisfy(\.isNumber),
            words[proto...].contains(where: { ["tcp", "udp", "icmp", "icmpv6"].contains($0) }) {
             return true
         }

@@ -81,16 +81,41 @@ struct NftFacts: Hashable, Sendable {
 
 /// One nft match statement (`tcp dport 22`) and what it implies.
 struct NftAtom: Hashable, Sendable {
+    /// The statement, with any constant set written inline.
     var text: String
     var facts: NftFacts
     /// A statement that only asserts its facts (`meta nfproto ipv6`, `meta l4proto != 6`):
     /// dropped when the rest of the conjunction implies them.
     var factOnly: Bool
+    /// The constant set the statement ends with, and the text before it (`tcp dport != `).
+    var literal: (head: String, set: NftSetLiteral)? {
+        get { literalHead.map { ($0, literalSet!) } }
+        set { literalHead = newValue?.head; literalSet = newValue?.set }
+    }
+    private var literalHead: String?
+    private var literalSet: NftSetLiteral?
 
     init(_ text: String, _ facts: NftFacts = .none, factOnly: Bool = false) {
         self.text = text
         self.facts = facts
         self.factOnly = factOnly
+    }
+
+    /// `head` followed by `set`; a one-element set is written as the bare value.
+    init(_ head: String, set: NftSetLiteral, _ facts: NftFacts = .none, factOnly: Bool = false) {
+        if set.elements.count == 1 {
+            self.init(head + set.elements[0], facts, factOnly: factOnly)
+        } else {
+            self.init(head + set.inline, facts, factOnly: factOnly)
+            literal = (head, set)
+        }
+    }
+
+    /// The statement as it goes into the table: a constant set becomes a reference to its
+    /// named set in `sets`.
+    func rendered(_ sets: inout NftSharedSets) -> String {
+        guard let literal else { return text }
+        return literal.head + "@" + sets.name(for: literal.set)
     }
 
     /// One of `notLaterFragment`'s statements.

@@ -36,7 +36,8 @@ package struct NftChain: Hashable, Sendable {
 
 /// The compiled firewall of one account: declarations for inside a `table inet` block.
 package struct NftProgram: Hashable, Sendable {
-    /// Rate-limit sets (`set rl_... { ... }`); list sets are declared by `NftLists`.
+    /// Declarations of the shared sets the chains use (`NftSharedSets`), when compiled on its
+    /// own; empty when compiled into a table's shared sets. List sets are declared by `NftLists`.
     package var sets: [String]
     /// Helper chains first (nft needs a chain declared before a jump to it), the account chain last.
     package var chains: [NftChain]
@@ -62,8 +63,10 @@ package struct NftProgram: Hashable, Sendable {
 ///   (and whatever follows the vmap), while allow must end the decision. Falling off the end
 ///   of the account chain returns to the dispatcher: the default allow.
 /// - `log` → `counter` and continue.
-/// - `rate_limit` → per-source dynamic sets (one per family) with
-///   `update @set { ip saddr limit rate over N/second burst B packets } counter drop`.
+/// - `rate_limit` → `update @rl_v4 { ip saddr . TAG limit rate over N/second burst B packets }
+///   counter drop` (and `rl_v6`): one dynamic set per family for the whole table, keyed by
+///   source and the rule's tag, so every rule has its own buckets per source.
+/// - Constant sets become named sets of the table, shared by content (`NftSetLiteral`).
 /// - A rule is lowered to a DNF (`NftTranslation`), one nft rule per conjunction. For block
 ///   and allow those sit inline (the first match ends evaluation, so a packet is counted
 ///   once). For log and rate_limit, which continue, several conjunctions would count (or
@@ -83,7 +86,16 @@ package struct NftCompiler: Sendable {
     /// The account chain's name, the target of the dispatch vmap.
     package var chainName: String { "acct_\(NftSyntax.identifier(account))" }
 
+    /// The account's chains on their own: `sets` declares the shared sets they use.
     package func compile(_ rules: [NftRuleInput]) throws(NftCompileError) -> NftProgram {
+        var shared = NftSharedSets()
+        var program = try compile(rules, shared: &shared)
+        program.sets = shared.declarations
+        return program
+    }
+
+    /// The account's chains, with their constant and rate-limit sets added to `shared`.
+    package func compile(_ rules: [NftRuleInput], shared: inout NftSharedSets) throws(NftCompileError) -> NftProgram {
         let translation = NftTranslation(account: account, limit: Self.maximumExpansion)
         var program = NftProgram(sets: [], chains: [])
         var main: [String] = []
@@ -96,18 +108,20 @@ package struct NftCompiler: Sendable {
                                       message: "the rule expands to more than \(Self.maximumExpansion) nftables rules; simplify its 'or' and 'not'")
             }
             let comment = "comment \"rule:\(NftSyntax.identifier(rule.id))\""
-            let actions = statements(for: rule.action, index: index, program: &program)
+            let actions = statements(for: rule.action, shared: &shared)
             if dnf.count == 1 || (dnf.count > 1 && (rule.action == .block || rule.action == .allow)) {
                 for conjunction in dnf {
                     for action in actions where translation.facts(of: conjunction + [action.guard]) != nil {
-                        main.append(line(conjunction.map(\.text) + [action.text, comment]))
+                        main.append(line(conjunction.map { $0.rendered(&shared) } + [action.text, comment]))
                     }
                 }
             } else if dnf.count > 1 {
                 let matcher = "\(chainName)_r\(index)"
                 let actor = matcher + "_act"
                 program.chains.append(NftChain(name: actor, rules: actions.map { line([$0.text, comment]) }))
-                program.chains.append(NftChain(name: matcher, rules: dnf.map { line($0.map(\.text) + ["goto \(actor)"]) }))
+                program.chains.append(NftChain(name: matcher, rules: dnf.map { conjunction in
+                    line(conjunction.map { $0.rendered(&shared) } + ["goto \(actor)"])
+                }))
                 main.append("jump \(matcher)")
             }
             // An empty DNF never matches: the rule emits nothing and its counter stays at zero.
@@ -122,18 +136,18 @@ package struct NftCompiler: Sendable {
         var `guard`: NftAtom
     }
 
-    private func statements(for action: Action, index: Int, program: inout NftProgram) -> [Statement] {
+    private func statements(for action: Action, shared: inout NftSharedSets) -> [Statement] {
         let any = NftAtom("", .none)
         switch action {
         case .block: return [Statement(text: "counter drop", guard: any)]
         case .allow: return [Statement(text: "counter accept", guard: any)]
         case .log: return [Statement(text: "counter", guard: any)]
         case .rateLimit(let rate, let burst):
-            return [(Packet.Family.ipv4, "ip", "ipv4_addr"), (.ipv6, "ip6", "ipv6_addr")].map { family, prefix, type in
-                let set = "rl_\(NftSyntax.identifier(account))_r\(index)_\(family == .ipv4 ? "v4" : "v6")"
-                program.sets.append("set \(set) { type \(type); size 65535; flags dynamic,timeout; timeout 1m; }")
+            let tag = shared.rateLimitTag()
+            return [(Packet.Family.ipv4, "ip"), (.ipv6, "ip6")].map { family, prefix in
+                let set = NftSharedSets.rateLimitSet(family)
                 return Statement(
-                    text: "update @\(set) { \(prefix) saddr limit rate over \(rate)/second burst \(burst) packets } counter drop",
+                    text: "update @\(set) { \(prefix) saddr . \(tag) limit rate over \(rate)/second burst \(burst) packets } counter drop",
                     guard: NftAtom("", NftFacts(family: family)))
             }
         }

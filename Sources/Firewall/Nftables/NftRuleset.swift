@@ -35,16 +35,16 @@ package struct NftRuleset: Sendable {
     /// The table's definition. Accounts without rules get no dispatch entry.
     package func render() throws(NftCompileError) -> String {
         var sets: [String] = []
+        var shared = NftSharedSets()
         var chains: [NftChain] = []
         var dispatch4: [String] = []
         var dispatch6: [String] = []
         for account in accounts.sorted(by: { $0.id < $1.id }) where !account.rules.isEmpty {
             let compiler = NftCompiler(account: account.id)
-            let program = try compiler.compile(account.rules)
+            let program = try compiler.compile(account.rules, shared: &shared)
             for (name, prefixes) in account.lists.sorted(by: { $0.key < $1.key }) {
                 sets += NftLists.declarations(account: account.id, list: name, prefixes: prefixes)
             }
-            sets += program.sets
             chains += program.chains
             for prefix in NftSyntax.disjoint(account.prefixes) {
                 let entry = "\(NftSyntax.element(prefix)) : jump \(compiler.chainName)"
@@ -52,7 +52,7 @@ package struct NftRuleset: Sendable {
             }
         }
         var lines = ["table inet \(Self.table)", "delete table inet \(Self.table)", "table inet \(Self.table) {"]
-        lines += sets.map { "\t" + $0 }
+        lines += (sets + shared.declarations).map { "\t" + $0 }
         lines.append(Self.map("dispatch_v4", type: "ipv4_addr", dispatch4))
         lines.append(Self.map("dispatch_v6", type: "ipv6_addr", dispatch6))
         for chain in chains {

@@ -19,18 +19,16 @@ enum NftSyntax {
         return result
     }
 
-    /// `22`, `8000-8100` or `{ 22, 8000-8100 }`.
-    static func set(_ ranges: [ClosedRange<UInt64>], format: (UInt64) -> String) -> String {
-        let elements = merged(ranges).map {
+    /// `22` and `8000-8100`: the merged ranges as set elements.
+    static func elements(_ ranges: [ClosedRange<UInt64>], format: (UInt64) -> String) -> [String] {
+        merged(ranges).map {
             $0.lowerBound == $0.upperBound ? format($0.lowerBound) : "\(format($0.lowerBound))-\(format($0.upperBound))"
         }
-        return elements.count == 1 ? elements[0] : "{ " + elements.joined(separator: ", ") + " }"
     }
 
-    /// `0x12` or `{ 0x00, 0x12, 0x13 }`: single values, never merged into ranges.
-    static func values(_ values: [UInt64], format: (UInt64) -> String) -> String {
-        let elements = Set(values).sorted().map(format)
-        return elements.count == 1 ? elements[0] : "{ " + elements.joined(separator: ", ") + " }"
+    /// Single values, never merged into ranges, as set elements.
+    static func elements(values: [UInt64], format: (UInt64) -> String) -> [String] {
+        Set(values).sorted().map(format)
     }
 
     /// Prefixes without those inside another (CIDRs nest or are disjoint), sorted.
@@ -47,10 +45,9 @@ enum NftSyntax {
         return kept
     }
 
-    /// `192.0.2.1`, `10.0.0.0/8` or `{ 10.0.0.0/8, 192.0.2.1 }`; host prefixes print as addresses.
-    static func set(_ prefixes: [CIDR]) -> String {
-        let elements = disjoint(prefixes).map(element)
-        return elements.count == 1 ? elements[0] : "{ " + elements.joined(separator: ", ") + " }"
+    /// `192.0.2.1` and `10.0.0.0/8`: the prefixes as set elements; host prefixes print as addresses.
+    static func elements(_ prefixes: [CIDR]) -> [String] {
+        disjoint(prefixes).map(element)
     }
 
     static func element(_ prefix: CIDR) -> String {

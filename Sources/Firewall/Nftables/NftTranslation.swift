@@ -113,7 +113,8 @@ struct NftTranslation {
             let facts = NftFacts(family: family)
             switch test.condition {
             case .addressIn(let prefixes, let negated):
-                return [[NftAtom("\(load) \(negated ? "!= " : "")\(NftSyntax.set(prefixes))", facts)]]
+                let set = NftSetLiteral(key: load, elements: NftSyntax.elements(prefixes), interval: true)
+                return [[NftAtom("\(load) \(negated ? "!= " : "")", set: set, facts)]]
             case .list(let name, let negated):
                 let set = NftLists.setName(account: account, list: name, family: family)
                 return [[NftAtom("\(load) \(negated ? "!= " : "")@\(set)", facts)]]
@@ -166,12 +167,14 @@ struct NftTranslation {
                 // Single values only (no ranges in a `tcp flags` set: nft 1.0.6 crashes
                 // listing it), and an explicit `==`: a bare value means "any of these bits".
                 let values = NftSyntax.merged(shifted).flatMap { Array($0) }
-                let set = NftSyntax.values(values, format: format)
-                let op = values.count > 1 ? (negated ? "!= " : "") : (negated ? "!= " : "== ")
-                return NftAtom("\(expression) \(op)\(set)", facts, factOnly: factOnly)
+                let set = NftSetLiteral(key: load.expression, elements: NftSyntax.elements(values: values, format: format),
+                                        interval: false)
+                let op = set.elements.count > 1 ? (negated ? "!= " : "") : (negated ? "!= " : "== ")
+                return NftAtom("\(expression) \(op)", set: set, facts, factOnly: factOnly)
             }
-            return NftAtom("\(expression) \(negated ? "!= " : "")\(NftSyntax.set(shifted, format: format))", facts,
-                           factOnly: factOnly)
+            let elements = NftSyntax.elements(shifted, format: format)
+            let set = NftSetLiteral(key: load.expression, elements: elements, interval: elements.contains { $0.contains("-") })
+            return NftAtom("\(expression) \(negated ? "!= " : "")", set: set, facts, factOnly: factOnly)
         default:
             return nil
         }

@@ -32,12 +32,12 @@ struct CompiledCorpus {
         var sets: [String] = []
         var helpers: [NftChain] = []
         var rules: [String] = []
+        var shared = NftSharedSets()
         for account in accounts.sorted(by: { $0.id < $1.id }) {
-            let program = try NftCompiler(account: account.id).compile(account.rules)
+            let program = try NftCompiler(account: account.id).compile(account.rules, shared: &shared)
             for (name, prefixes) in account.lists.sorted(by: { $0.key < $1.key }) {
                 sets += NftLists.declarations(account: account.id, list: name, prefixes: prefixes)
             }
-            sets += program.sets
             helpers += program.chains.dropLast()
             for prefix in account.prefixes {
                 // Behind `ip daddr`, the IPv6 lowering of a rule can never match (and nft
@@ -48,7 +48,7 @@ struct CompiledCorpus {
         }
         var lines = ["table inet \(NftRuleset.table)", "delete table inet \(NftRuleset.table)",
                      "table inet \(NftRuleset.table) {"]
-        lines += sets.map { "\t" + $0 }
+        lines += (sets + shared.declarations).map { "\t" + $0 }
         for chain in helpers {
             lines.append("\tchain \(chain.name) {")
             lines += chain.rules.map { "\t\t" + $0 }
