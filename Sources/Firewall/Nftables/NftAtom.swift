@@ -118,11 +118,6 @@ struct NftAtom: Hashable, Sendable {
         return literal.head + "@" + sets.name(for: literal.set)
     }
 
-    /// One of `notLaterFragment`'s statements.
-    var isFragmentGuard: Bool {
-        ["ip frag-off & 0x1fff == 0", "exthdr frag missing", "frag frag-off 0"].contains(text)
-    }
-
     static func family(_ family: Packet.Family) -> NftAtom {
         NftAtom("meta nfproto \(family.nftName)", NftFacts(family: family), factOnly: true)
     }
@@ -150,20 +145,6 @@ struct NftAtom: Hashable, Sendable {
         family == .ipv4
             ? [NftAtom("ip frag-off & 0x1fff != 0", NftFacts(family: .ipv4, laterFragment: true))]
             : [NftAtom("frag frag-off != 0", NftFacts(family: .ipv6, laterFragment: true, fragmentHeader: true))]
-    }
-
-    /// Not a later fragment, in `family` (nil: either): one conjunction per alternative. nft's
-    /// transport loads need this spelled out, as they read a later fragment's payload.
-    static func notLaterFragment(_ family: Packet.Family?) -> NftDNF {
-        var dnf: NftDNF = []
-        if family != .ipv6 {
-            dnf.append([NftAtom("ip frag-off & 0x1fff == 0", NftFacts(family: .ipv4, laterFragment: false))])
-        }
-        if family != .ipv4 {
-            dnf.append([NftAtom("exthdr frag missing", NftFacts(family: .ipv6, laterFragment: false, fragmentHeader: false))])
-            dnf.append([NftAtom("frag frag-off 0", NftFacts(family: .ipv6, laterFragment: false, fragmentHeader: true))])
-        }
-        return dnf
     }
 }
 

@@ -70,8 +70,10 @@ package struct NftProgram: Hashable, Sendable {
 /// - A rule is lowered to a DNF (`NftTranslation`), one nft rule per conjunction. For block
 ///   and allow those sit inline (the first match ends evaluation, so a packet is counted
 ///   once). For log and rate_limit, which continue, several conjunctions would count (or
-///   spend tokens) twice, so the rule becomes `jump <chain>_r<i>`, where each conjunction
-///   does `goto <chain>_r<i>_act` and the action chain holds the action once.
+///   spend tokens) twice, so the rule becomes `jump <chain>.r<i>`, where each conjunction
+///   does `goto <chain>.r<i>.act` and the action chain holds the action once.
+/// - Later fragments go first to `<chain>.frag`, compiled from the same rules for packets
+///   whose transport header is elsewhere (see `NftTranslation.rules`).
 /// - Counters carry `comment "rule:<id>"`; a rule's count is the sum over its nft rules.
 package struct NftCompiler: Sendable {
     /// The most nft rules one user rule may expand to.
@@ -94,53 +96,81 @@ package struct NftCompiler: Sendable {
         return program
     }
 
+    /// The chain later fragments of the account's traffic go to (see `NftTranslation.rules`).
+    /// Helper chains add `.` parts, which no account chain name has (`NftSyntax.identifier`).
+    package var fragmentChainName: String { chainName + ".frag" }
+
     /// The account's chains, with their constant and rate-limit sets added to `shared`.
     package func compile(_ rules: [NftRuleInput], shared: inout NftSharedSets) throws(NftCompileError) -> NftProgram {
         let translation = NftTranslation(account: account, limit: Self.maximumExpansion)
         var program = NftProgram(sets: [], chains: [])
         var main: [String] = []
+        var fragments: [String] = []
         for (index, rule) in rules.enumerated() {
-            let dnf: NftDNF
-            do {
-                dnf = try translation.rules(rule.expression)
-            } catch {
-                throw NftCompileError(code: .tooComplex, ruleID: rule.id,
-                                      message: "the rule expands to more than \(Self.maximumExpansion) nftables rules; simplify its 'or' and 'not'")
-            }
             let comment = "comment \"rule:\(NftSyntax.identifier(rule.id))\""
+            // Once per rule: a rate limit's tag (its buckets) is the same in both chains.
             let actions = statements(for: rule.action, shared: &shared)
-            if dnf.count == 1 || (dnf.count > 1 && (rule.action == .block || rule.action == .allow)) {
-                for conjunction in dnf {
-                    for action in actions where translation.facts(of: conjunction + [action.guard]) != nil {
-                        main.append(line(conjunction.map { $0.rendered(&shared) } + [action.text, comment]))
-                    }
+            for laterFragment in [false, true] {
+                let dnf: NftDNF
+                do {
+                    dnf = try translation.rules(rule.expression, laterFragment: laterFragment)
+                } catch {
+                    throw NftCompileError(code: .tooComplex, ruleID: rule.id,
+                                          message: "the rule expands to more than \(Self.maximumExpansion) nftables rules; simplify its 'or' and 'not'")
                 }
-            } else if dnf.count > 1 {
-                let matcher = "\(chainName)_r\(index)"
-                let actor = matcher + "_act"
-                program.chains.append(NftChain(name: actor, rules: actions.map { line([$0.text, comment]) }))
-                program.chains.append(NftChain(name: matcher, rules: dnf.map { conjunction in
-                    line(conjunction.map { $0.rendered(&shared) } + ["goto \(actor)"])
-                }))
-                main.append("jump \(matcher)")
+                let lines = emit(dnf, actions: actions, comment: comment, translation: translation,
+                                 matcher: "\(laterFragment ? fragmentChainName : chainName).r\(index)",
+                                 program: &program, shared: &shared)
+                if laterFragment { fragments += lines } else { main += lines }
             }
-            // An empty DNF never matches: the rule emits nothing and its counter stays at zero.
         }
-        program.chains.append(NftChain(name: chainName, rules: main))
+        // Later fragments leave the account chain first; with no rule for them they go back
+        // to the dispatcher (the default allow).
+        let toFragments = fragments.isEmpty ? "return" : "goto \(fragmentChainName)"
+        if !fragments.isEmpty { program.chains.append(NftChain(name: fragmentChainName, rules: fragments)) }
+        program.chains.append(NftChain(name: chainName, rules: [
+            "ip frag-off & 0x1fff != 0 \(toFragments)",
+            "frag frag-off != 0 \(toFragments)",
+        ] + main))
         return program
+    }
+
+    /// One rule's lines for its chain. Block and allow sit inline, one line per conjunction
+    /// (the first match ends evaluation, so a packet is counted once); log and rate_limit with
+    /// several conjunctions go through `matcher`, whose lines `goto` a chain holding the action once.
+    private func emit(_ dnf: NftDNF, actions: [Statement], comment: String, translation: NftTranslation,
+                      matcher: String, program: inout NftProgram, shared: inout NftSharedSets) -> [String] {
+        if dnf.count == 1 || (dnf.count > 1 && actions.allSatisfy(\.terminal)) {
+            var lines: [String] = []
+            for conjunction in dnf {
+                for action in actions where translation.facts(of: conjunction + [action.guard]) != nil {
+                    lines.append(line(conjunction.map { $0.rendered(&shared) } + [action.text, comment]))
+                }
+            }
+            return lines
+        }
+        guard dnf.count > 1 else { return [] }  // An empty DNF never matches: nothing, and a zero counter.
+        let actor = matcher + ".act"
+        program.chains.append(NftChain(name: actor, rules: actions.map { line([$0.text, comment]) }))
+        program.chains.append(NftChain(name: matcher, rules: dnf.map { conjunction in
+            line(conjunction.map { $0.rendered(&shared) } + ["goto \(actor)"])
+        }))
+        return ["jump \(matcher)"]
     }
 
     private struct Statement {
         var text: String
         /// The family the statement needs (rate-limit keys), for pruning.
         var `guard`: NftAtom
+        /// Ends evaluation (block, allow).
+        var terminal = false
     }
 
     private func statements(for action: Action, shared: inout NftSharedSets) -> [Statement] {
         let any = NftAtom("", .none)
         switch action {
-        case .block: return [Statement(text: "counter drop", guard: any)]
-        case .allow: return [Statement(text: "counter accept", guard: any)]
+        case .block: return [Statement(text: "counter drop", guard: any, terminal: true)]
+        case .allow: return [Statement(text: "counter accept", guard: any, terminal: true)]
         case .log: return [Statement(text: "counter", guard: any)]
         case .rateLimit(let rate, let burst):
             let tag = shared.rateLimitTag()

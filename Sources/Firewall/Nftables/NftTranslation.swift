@@ -10,23 +10,37 @@ struct NftTranslation {
     var account: String
     /// The most nft rules one user rule may expand to.
     var limit: Int
+    /// Write small constant sets out as single comparisons (see `setMatch`).
+    var expandSets = true
+
+    /// A negated constant set of at most this many elements becomes one `!=` per element in
+    /// the same rule; a positive one of at most `inlinePositive` one rule per element. Every
+    /// set left costs the kernel a walk over all sets of the table, when it is created and
+    /// for each rule that uses it, so thousands of per-account sets load slowly.
+    static let inlineNegated = 8
+    static let inlinePositive = 3
 
     struct TooLarge: Error {}
 
-    /// The rule's nft conjunctions: the DNF, with "not a later fragment" added to every
-    /// conjunction that reads a transport field (nft's transport loads do not check it: they
-    /// would read a later fragment's payload as the header, where ours say the field is absent).
-    func rules(_ expression: CheckedExpression) throws(TooLarge) -> NftDNF {
-        var result: NftDNF = []
-        for conjunction in try dnf(expression) {
-            guard let facts = facts(of: conjunction), facts.laterFragment == false,
-                  !conjunction.contains(where: { $0.isFragmentGuard }) else {
-                result.append(conjunction)
-                continue
-            }
-            result += NftAtom.notLaterFragment(facts.family).map { $0 + conjunction }
-        }
-        return try bounded(normalize(result))
+    /// The rule's nft conjunctions for packets that are (`laterFragment`) or are not later
+    /// fragments. The account chain sends later fragments to a chain of their own, because
+    /// nft's transport loads do not check for them (they read a later fragment's payload as
+    /// the header, where our fields are absent): under "not a later fragment" transport loads
+    /// are safe, and under "a later fragment" conjunctions that need them are dropped.
+    /// Small sets are written out unless that takes the rule past `limit`.
+    func rules(_ expression: CheckedExpression, laterFragment: Bool) throws(TooLarge) -> NftDNF {
+        if expandSets, let expanded = try? lowered(expression, laterFragment: laterFragment) { return expanded }
+        var withSets = self
+        withSets.expandSets = false
+        return try withSets.lowered(expression, laterFragment: laterFragment)
+    }
+
+    private func lowered(_ expression: CheckedExpression, laterFragment: Bool) throws(TooLarge) -> NftDNF {
+        // The chain's context as a statement that only asserts it (no text): contradicting
+        // conjunctions go, statements it implies go, then the context itself.
+        let context = NftAtom("", NftFacts(laterFragment: laterFragment), factOnly: true)
+        let conjunctions = normalize(try dnf(expression).map { $0 + [context] })
+        return try bounded(conjunctions.map { $0.filter { !$0.text.isEmpty } })
     }
 
     func dnf(_ expression: CheckedExpression, negated: Bool = false) throws(TooLarge) -> NftDNF {
@@ -114,7 +128,7 @@ struct NftTranslation {
             switch test.condition {
             case .addressIn(let prefixes, let negated):
                 let set = NftSetLiteral(key: load, elements: NftSyntax.elements(prefixes), interval: true)
-                return [[NftAtom("\(load) \(negated ? "!= " : "")", set: set, facts)]]
+                return setMatch(load, set: set, negated: negated, facts: facts)
             case .list(let name, let negated):
                 let set = NftLists.setName(account: account, list: name, family: family)
                 return [[NftAtom("\(load) \(negated ? "!= " : "")@\(set)", facts)]]
@@ -122,24 +136,39 @@ struct NftTranslation {
                 return []
             }
         case (.number(let loads), _):
-            return loads.compactMap { load in number(test, load).map { [$0] } }
+            return loads.flatMap { number(test, $0) }
         default:
             return []
         }
     }
 
-    /// One load's statement, nil when it cannot match; a bare family statement when it always does.
-    private func number(_ test: CheckedTest, _ load: NftLoad) -> NftAtom? {
+    /// `expression` in `set` (or not): single comparisons when the set is small enough to
+    /// write out (negated: all in one conjunction; positive: one conjunction each), else one
+    /// statement with the set. Protocol sets stay sets: they carry the facts that prune.
+    private func setMatch(_ expression: String, set: NftSetLiteral, negated: Bool, bitmask: Bool = false,
+                          facts: NftFacts, factOnly: Bool = false) -> NftDNF {
+        let most = negated ? Self.inlineNegated : Self.inlinePositive
+        guard set.elements.count == 1 || (expandSets && !factOnly && set.elements.count <= most) else {
+            return [[NftAtom("\(expression) \(negated ? "!= " : "")", set: set, facts, factOnly: factOnly)]]
+        }
+        // A bare value on a bitmask type means "any of these bits": equality is spelled out.
+        let head = "\(expression) \(negated ? "!= " : bitmask ? "== " : "")"
+        let atoms = set.elements.map { NftAtom(head + $0, facts, factOnly: factOnly) }
+        return negated ? [atoms] : atoms.map { [$0] }
+    }
+
+    /// One load's conjunctions: none when it cannot match; a bare family statement when it always does.
+    private func number(_ test: CheckedTest, _ load: NftLoad) -> NftDNF {
         let expression = test.mask.map { "\(load.expression) & \(NftSyntax.number($0, hex: true))" } ?? load.expression
         let format = { (value: UInt64) in NftSyntax.number(value, hex: load.hex || test.mask != nil) }
         let always = NftAtom("meta nfproto \(load.facts.family?.nftName ?? "ipv4")", load.facts, factOnly: true)
         switch test.condition {
         case .compare(let op, let value):
             guard value >= load.bias else {
-                return [.notEqual, .greater, .greaterEqual].contains(op) ? always : nil
+                return [.notEqual, .greater, .greaterEqual].contains(op) ? [[always]] : []
             }
-            if op == .greaterEqual && value == load.bias && load.bias > 0 { return always }
-            if op == .less && value == load.bias && load.bias > 0 { return nil }
+            if op == .greaterEqual && value == load.bias && load.bias > 0 { return [[always]] }
+            if op == .less && value == load.bias && load.bias > 0 { return [] }
             let shifted = value - load.bias
             var facts = load.facts
             // Only unmasked `==`/`!=` say which protocol it is (`ip.proto & 1 != 1` does not).
@@ -147,13 +176,13 @@ struct NftTranslation {
             if protocolFact && op == .equal { facts.proto = UInt8(shifted) }
             if protocolFact && op == .notEqual { facts.notProtos = [UInt8(shifted)] }
             let symbol = op == .equal && test.mask == nil && !load.bitmask ? "" : op.rawValue + " "
-            return NftAtom("\(expression) \(symbol)\(format(shifted))", facts, factOnly: protocolFact)
+            return [[NftAtom("\(expression) \(symbol)\(format(shifted))", facts, factOnly: protocolFact)]]
         case .numberIn(let ranges, let negated):
             let shifted = ranges.compactMap { range -> ClosedRange<UInt64>? in
                 guard range.upperBound >= load.bias else { return nil }
                 return (max(range.lowerBound, load.bias) - load.bias)...(range.upperBound - load.bias)
             }
-            guard !shifted.isEmpty else { return negated ? always : nil }
+            guard !shifted.isEmpty else { return negated ? [[always]] : [] }
             var facts = load.facts
             var factOnly = false
             if load.isProtocol && test.mask == nil {
@@ -169,14 +198,13 @@ struct NftTranslation {
                 let values = NftSyntax.merged(shifted).flatMap { Array($0) }
                 let set = NftSetLiteral(key: load.expression, elements: NftSyntax.elements(values: values, format: format),
                                         interval: false)
-                let op = set.elements.count > 1 ? (negated ? "!= " : "") : (negated ? "!= " : "== ")
-                return NftAtom("\(expression) \(op)", set: set, facts, factOnly: factOnly)
+                return setMatch(expression, set: set, negated: negated, bitmask: true, facts: facts, factOnly: factOnly)
             }
             let elements = NftSyntax.elements(shifted, format: format)
             let set = NftSetLiteral(key: load.expression, elements: elements, interval: elements.contains { $0.contains("-") })
-            return NftAtom("\(expression) \(negated ? "!= " : "")", set: set, facts, factOnly: factOnly)
+            return setMatch(expression, set: set, negated: negated, facts: facts, factOnly: factOnly)
         default:
-            return nil
+            return []
         }
     }
 }

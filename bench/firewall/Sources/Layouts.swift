@@ -24,7 +24,7 @@ struct CompiledCorpus {
 
     /// Whether an nft rule line only applies to IPv6 (it loads an IPv6 header or set).
     static func isIPv6Only(_ rule: String) -> Bool {
-        ["ip6 ", "exthdr ", "icmpv6 ", "_v6 ", "nfproto ipv6"].contains { rule.contains($0) }
+        ["ip6 ", "exthdr ", "frag ", "icmpv6 ", "_v6 ", "nfproto ipv6"].contains { rule.contains($0) }
     }
 
     /// The linear layout, from the same compiler output as the Moat layout. Not timed.
