@@ -10,15 +10,12 @@ struct NftTranslation {
     var account: String
     /// The most nft rules one user rule may expand to.
     var limit: Int
-    /// Write small constant sets out as single comparisons (see `setMatch`).
-    var expandSets = true
 
     /// A negated constant set of at most this many elements becomes one `!=` per element in
-    /// the same rule; a positive one of at most `inlinePositive` one rule per element. Every
-    /// set left costs the kernel a walk over all sets of the table, when it is created and
-    /// for each rule that uses it, so thousands of per-account sets load slowly.
+    /// the same rule. Every set costs the kernel a walk over all sets of the table, when it
+    /// is created and for each rule that uses it, so thousands of sets load slowly; a
+    /// positive set stays a set, as one rule per element costs more (in load time and per packet).
     static let inlineNegated = 8
-    static let inlinePositive = 3
 
     struct TooLarge: Error {}
 
@@ -27,15 +24,7 @@ struct NftTranslation {
     /// nft's transport loads do not check for them (they read a later fragment's payload as
     /// the header, where our fields are absent): under "not a later fragment" transport loads
     /// are safe, and under "a later fragment" conjunctions that need them are dropped.
-    /// Small sets are written out unless that takes the rule past `limit`.
     func rules(_ expression: CheckedExpression, laterFragment: Bool) throws(TooLarge) -> NftDNF {
-        if expandSets, let expanded = try? lowered(expression, laterFragment: laterFragment) { return expanded }
-        var withSets = self
-        withSets.expandSets = false
-        return try withSets.lowered(expression, laterFragment: laterFragment)
-    }
-
-    private func lowered(_ expression: CheckedExpression, laterFragment: Bool) throws(TooLarge) -> NftDNF {
         // The chain's context as a statement that only asserts it (no text): contradicting
         // conjunctions go, statements it implies go, then the context itself.
         let context = NftAtom("", NftFacts(laterFragment: laterFragment), factOnly: true)
@@ -142,19 +131,17 @@ struct NftTranslation {
         }
     }
 
-    /// `expression` in `set` (or not): single comparisons when the set is small enough to
-    /// write out (negated: all in one conjunction; positive: one conjunction each), else one
-    /// statement with the set. Protocol sets stay sets: they carry the facts that prune.
+    /// `expression` in `set` (or not): one statement with the set, or for a small negated set
+    /// one `!=` per element, all in the same conjunction. Protocol sets stay sets: they carry
+    /// the facts that prune.
     private func setMatch(_ expression: String, set: NftSetLiteral, negated: Bool, bitmask: Bool = false,
                           facts: NftFacts, factOnly: Bool = false) -> NftDNF {
-        let most = negated ? Self.inlineNegated : Self.inlinePositive
-        guard set.elements.count == 1 || (expandSets && !factOnly && set.elements.count <= most) else {
+        guard set.elements.count == 1 || (negated && !factOnly && set.elements.count <= Self.inlineNegated) else {
             return [[NftAtom("\(expression) \(negated ? "!= " : "")", set: set, facts, factOnly: factOnly)]]
         }
         // A bare value on a bitmask type means "any of these bits": equality is spelled out.
         let head = "\(expression) \(negated ? "!= " : bitmask ? "== " : "")"
-        let atoms = set.elements.map { NftAtom(head + $0, facts, factOnly: factOnly) }
-        return negated ? [atoms] : atoms.map { [$0] }
+        return [set.elements.map { NftAtom(head + $0, facts, factOnly: factOnly) }]
     }
 
     /// One load's conjunctions: none when it cannot match; a bare family statement when it always does.
