@@ -101,7 +101,7 @@ let package = Package(
             path: "bench/firewall/Sources"
         ),
         .testTarget(name: "MoatModelTests", dependencies: ["MoatModel"]),
-        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "MoatModel"]),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "MoatModel", "NetLab"]),
         .testTarget(
             name: "MoatCoreTests",
             dependencies: [

@@ -1,6 +1,7 @@
 @testable import Firewall
 import Foundation
 import MoatModel
+import NetLab
 import Testing
 
 /// Golden captures written byte by byte here, in the layouts of pcap-savefile(5) and pcapng.
@@ -169,7 +170,7 @@ import Testing
             ClassicPcap(bigEndian: true, linkType: 0, records: [.init(seconds: 1, fraction: 0, data: [2, 0, 0, 0] + Self.udp4)]).bytes,
             ng.bytes,
         ]
-        var random = SplitMix64(seed: 7)
+        var random = SeededRandom(state: 7)
         var outcomes = (read: 0, threw: 0)
         for file in files {
             var variants = (0...file.count).map { Array(file.prefix($0)) }
@@ -289,15 +290,3 @@ struct Pcapng {
     }
 }
 
-/// A small deterministic generator, so a failing damaged file can be found again.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,26 +1,13 @@
 @testable import Firewall
 import MoatModel
+import NetLab
 import Testing
 
 /// Random trees → text → parse → the same tree.
 @Suite struct RoundTripPropertyTests {
-    /// SplitMix64: deterministic, so a failure names its seed.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ values: [T]) -> T { values[below(values.count)] }
-    }
-
     static let names = Scheme.fields.map(\.name) + ["foo.bar", "x"]
 
-    static func literal(_ random: inout Random) -> Literal {
+    static func literal(_ random: inout SeededRandom) -> Literal {
         switch random.below(6) {
         case 0: return Literal(.number(random.next() >> UInt64(random.below(64))))
         case 1: return Literal(.address(.v4(UInt32(truncatingIfNeeded: random.next()))))
@@ -34,7 +21,7 @@ import Testing
         }
     }
 
-    static func test(_ random: inout Random) -> FieldTest {
+    static func test(_ random: inout SeededRandom) -> FieldTest {
         let mask = random.below(4) == 0 ? literal(&random) : nil
         let predicate: Predicate
         switch random.below(4) {
@@ -50,7 +37,7 @@ import Testing
         return FieldTest(field: FieldName(random.pick(names)), mask: mask, predicate: predicate)
     }
 
-    static func expression(_ random: inout Random, depth: Int) -> Expression {
+    static func expression(_ random: inout SeededRandom, depth: Int) -> Expression {
         guard depth > 0 else { return .test(test(&random)) }
         switch random.below(5) {
         case 0: return .test(test(&random))
@@ -61,7 +48,7 @@ import Testing
     }
 
     @Test func printThenParseGivesTheSameTree() throws {
-        var random = Random(state: 0x5EED)
+        var random = SeededRandom(state: 0x5EED)
         for iteration in 0..<2000 {
             let tree = Self.expression(&random, depth: random.below(6))
             let text = tree.description

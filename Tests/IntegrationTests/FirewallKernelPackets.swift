@@ -1,5 +1,6 @@
 import Foundation
 import MoatModel
+import NetLab
 
 /// Raw IPv4/IPv6 packets for the kernel differential test, built byte by byte so that the
 /// evaluator and the kernel see exactly the same bytes.
@@ -180,7 +181,7 @@ struct FirewallKernelPacket: Sendable {
 /// Random packets over the address pools and values the random rules mention, so that rules
 /// match often and boundaries (ports, lengths, TTLs, bias of IPv6 lengths) get hit.
 enum FirewallKernelPacketGenerator {
-    static func packet(_ random: inout FirewallKernelRandom, excluding excluded: Set<FirewallKernelKnownIssue> = [])
+    static func packet(_ random: inout SeededRandom, excluding excluded: Set<FirewallKernelKnownIssue> = [])
         -> FirewallKernelPacket {
         let ipv4 = random.chance(0.5)
         let pool = ipv4 ? FirewallKernelPools.v4Hosts : FirewallKernelPools.v6Hosts
@@ -243,7 +244,7 @@ enum FirewallKernelPacketGenerator {
         return packet
     }
 
-    static func port(_ random: inout FirewallKernelRandom) -> UInt16 {
+    static func port(_ random: inout SeededRandom) -> UInt16 {
         random.chance(0.7) ? UInt16(random.pick(FirewallKernelPools.ports)) : UInt16(random.below(65536))
     }
 }

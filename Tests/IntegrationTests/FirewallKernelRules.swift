@@ -1,22 +1,6 @@
 import Firewall
 import MoatModel
-
-/// SplitMix64: deterministic, so a failure names its seed and can be replayed.
-struct FirewallKernelRandom {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
-    mutating func pick<T>(_ values: [T]) -> T { values[below(values.count)] }
-}
+import NetLab
 
 /// The small pools both the rules and the packets draw from, all inside the benchmarking
 /// ranges 198.18.0.0/15 and 2001:2::/48 (plus the catch-all prefixes).
@@ -39,7 +23,7 @@ enum FirewallKernelPools {
     static let listNames = ["office", "bad_hosts"]
 
     /// A host outside the pools but inside the ranges.
-    static func randomHost(_ random: inout FirewallKernelRandom, ipv4: Bool) -> IPAddress {
+    static func randomHost(_ random: inout SeededRandom, ipv4: Bool) -> IPAddress {
         ipv4 ? .v4(0xC612_0000 | UInt32(random.below(1 << 17)))
              : .v6(UInt128(0x2001_0002_0000) << 80 | UInt128(random.below(1 << 20)))
     }
@@ -90,7 +74,7 @@ struct FirewallKernelRuleset {
 enum FirewallKernelRuleGenerator {
     static let account = "fwk"
 
-    static func ruleset(_ random: inout FirewallKernelRandom, excluding excluded: Set<FirewallKernelKnownIssue> = [])
+    static func ruleset(_ random: inout SeededRandom, excluding excluded: Set<FirewallKernelKnownIssue> = [])
         throws -> FirewallKernelRuleset {
         var lists: [String: [CIDR]] = [:]
         for name in FirewallKernelPools.listNames where random.chance(0.7) {
@@ -141,7 +125,7 @@ enum FirewallKernelRuleGenerator {
         return false
     }
 
-    static func expression(_ random: inout FirewallKernelRandom, depth: Int, lists: [String],
+    static func expression(_ random: inout SeededRandom, depth: Int, lists: [String],
                            excluding excluded: Set<FirewallKernelKnownIssue>) -> Expression {
         guard depth > 0 else { return .test(test(&random, lists: lists, excluding: excluded)) }
         switch random.below(6) {
@@ -157,7 +141,7 @@ enum FirewallKernelRuleGenerator {
     static let numbers = ["ip.proto", "ip.len", "ip.ttl", "tcp.srcport", "tcp.dstport", "tcp.flags",
                           "udp.srcport", "udp.dstport", "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code"]
 
-    static func test(_ random: inout FirewallKernelRandom, lists: [String], excluding excluded: Set<FirewallKernelKnownIssue>) -> FieldTest {
+    static func test(_ random: inout SeededRandom, lists: [String], excluding excluded: Set<FirewallKernelKnownIssue>) -> FieldTest {
         switch random.below(10) {
         case 0, 1: return addressTest(&random, lists: lists)
         case 2: return booleanTest(&random)
@@ -165,7 +149,7 @@ enum FirewallKernelRuleGenerator {
         }
     }
 
-    static func addressTest(_ random: inout FirewallKernelRandom, lists: [String]) -> FieldTest {
+    static func addressTest(_ random: inout SeededRandom, lists: [String]) -> FieldTest {
         let field = FieldName(random.pick(["ip.src", "ip.dst"]))
         if !lists.isEmpty && random.chance(0.25) {
             return FieldTest(field: field, predicate: .member(.list(random.pick(lists), .none)))
@@ -178,7 +162,7 @@ enum FirewallKernelRuleGenerator {
         return FieldTest(field: field, predicate: .member(.inline(elements, .none)))
     }
 
-    static func addressLiteral(_ random: inout FirewallKernelRandom, ipv4: Bool) -> Literal {
+    static func addressLiteral(_ random: inout SeededRandom, ipv4: Bool) -> Literal {
         if random.chance(0.5) {
             return Literal(.address(random.pick(ipv4 ? FirewallKernelPools.v4Hosts : FirewallKernelPools.v6Hosts)))
         }
@@ -186,7 +170,7 @@ enum FirewallKernelRuleGenerator {
         return cidr.length == cidr.address.bitWidth ? Literal(.address(cidr.address)) : Literal(.cidr(cidr))
     }
 
-    static func prefix(_ random: inout FirewallKernelRandom, ipv4: Bool) -> CIDR {
+    static func prefix(_ random: inout SeededRandom, ipv4: Bool) -> CIDR {
         if random.chance(0.3) {
             return CIDR(host: random.pick(ipv4 ? FirewallKernelPools.v4Hosts : FirewallKernelPools.v6Hosts))
         }
@@ -195,7 +179,7 @@ enum FirewallKernelRuleGenerator {
         return random.chance(0.1) ? prefixes.last! : random.pick(Array(prefixes.dropLast()))
     }
 
-    static func booleanTest(_ random: inout FirewallKernelRandom) -> FieldTest {
+    static func booleanTest(_ random: inout SeededRandom) -> FieldTest {
         let field = FieldName(random.pick(booleans))
         switch random.below(4) {
         case 0, 1: return FieldTest(field: field, predicate: .isTrue)
@@ -205,7 +189,7 @@ enum FirewallKernelRuleGenerator {
         }
     }
 
-    static func numberTest(_ random: inout FirewallKernelRandom, excluding excluded: Set<FirewallKernelKnownIssue>) -> FieldTest {
+    static func numberTest(_ random: inout SeededRandom, excluding excluded: Set<FirewallKernelKnownIssue>) -> FieldTest {
         let name = random.pick(numbers)
         let field = FieldName(name)
         let bits = name.hasSuffix("port") || name == "ip.len" ? 16 : 8
@@ -241,14 +225,14 @@ enum FirewallKernelRuleGenerator {
                          predicate: .compare(random.pick(operators), literal(&random, field: name, maximum: maximum)))
     }
 
-    static func literal(_ random: inout FirewallKernelRandom, field: String, maximum: UInt64) -> Literal {
+    static func literal(_ random: inout SeededRandom, field: String, maximum: UInt64) -> Literal {
         if field == "ip.proto" && random.chance(0.3) {
             return Literal(.name(random.pick(FirewallKernelPools.protocolNames)))
         }
         return Literal(.number(value(&random, field: field, maximum: maximum)))
     }
 
-    static func value(_ random: inout FirewallKernelRandom, field: String, maximum: UInt64) -> UInt64 {
+    static func value(_ random: inout SeededRandom, field: String, maximum: UInt64) -> UInt64 {
         guard random.chance(0.85) else { return random.next() & maximum }
         switch field {
         case "ip.proto": return random.pick(FirewallKernelPools.protocols)

@@ -26,7 +26,7 @@ struct FirewallKernelTests {
         }
         let seed = ProcessInfo.processInfo.environment["MOAT_FIREWALL_SEED"].flatMap { UInt64($0) }
             ?? UInt64.random(in: 0..<(1 << 48))
-        var random = FirewallKernelRandom(state: seed)
+        var random = SeededRandom(state: seed)
         let excluded = FirewallKernelKnownIssue.excludedThisRun
         let start = ContinuousClock.now
         var failures = 0
