@@ -32,6 +32,11 @@ package struct NftCompileError: Error, Hashable, Sendable, CustomStringConvertib
 package struct NftChain: Hashable, Sendable {
     package var name: String
     package var rules: [String]
+
+    package init(name: String, rules: [String]) {
+        self.name = name
+        self.rules = rules
+    }
 }
 
 /// The compiled firewall of one account: declarations for inside a `table inet` block.
@@ -41,6 +46,11 @@ package struct NftProgram: Hashable, Sendable {
     package var sets: [String]
     /// Helper chains first (nft needs a chain declared before a jump to it), the account chain last.
     package var chains: [NftChain]
+
+    package init(sets: [String], chains: [NftChain]) {
+        self.sets = sets
+        self.chains = chains
+    }
 
     /// The declarations as `nft -f` text, in a `table inet <table> { ... }` block.
     package func render(table: String, extraSets: [String] = []) -> String {

@@ -51,23 +51,14 @@ package struct NftRuleset: Sendable {
                 if prefix.isIPv4 { dispatch4.append(entry) } else { dispatch6.append(entry) }
             }
         }
-        var lines = ["table inet \(Self.table)", "delete table inet \(Self.table)", "table inet \(Self.table) {"]
-        lines += (sets + shared.declarations).map { "\t" + $0 }
-        lines.append(Self.map("dispatch_v4", type: "ipv4_addr", dispatch4))
-        lines.append(Self.map("dispatch_v6", type: "ipv6_addr", dispatch6))
-        for chain in chains {
-            lines.append("\tchain \(chain.name) {")
-            lines += chain.rules.map { "\t\t" + $0 }
-            lines.append("\t}")
-        }
-        lines.append("\tchain prerouting {")
-        lines.append("\t\t\(Self.hook)")
-        lines.append("\t\tip daddr vmap @dispatch_v4")
-        lines.append("\t\tip6 daddr vmap @dispatch_v6")
-        lines.append("\t}")
-        lines.append("}")
-        return lines.joined(separator: "\n") + "\n"
+        let prerouting = NftChain(name: "prerouting", rules: [Self.hook, "ip daddr vmap @dispatch_v4", "ip6 daddr vmap @dispatch_v6"])
+        let maps = [Self.map("dispatch_v4", type: "ipv4_addr", dispatch4), Self.map("dispatch_v6", type: "ipv6_addr", dispatch6)]
+        return Self.replace + NftProgram(sets: sets + shared.declarations + maps, chains: chains + [prerouting]).render(table: Self.table)
     }
+
+    /// Before the new table's definition: creates the table if missing, so that `delete` always
+    /// finds one, then deletes it; the definition that follows replaces it in the same transaction.
+    package static let replace = "table inet \(table)\ndelete table inet \(table)\n"
 
     /// Only the lists: flushes and refills each named set. What an edge sends when a list
     /// changed and no rule did, so rules are not recompiled and counters keep counting.
@@ -88,6 +79,6 @@ package struct NftRuleset: Sendable {
 
     static func map(_ name: String, type: String, _ entries: [String]) -> String {
         let elements = entries.isEmpty ? "" : " elements = { " + entries.joined(separator: ", ") + " };"
-        return "\tmap \(name) { type \(type) : verdict; flags interval;\(elements) }"
+        return "map \(name) { type \(type) : verdict; flags interval;\(elements) }"
     }
 }

@@ -46,19 +46,8 @@ struct CompiledCorpus {
                 rules += guarded.map { "\(prefix.isIPv4 ? "ip" : "ip6") daddr \(prefix) \($0)" }
             }
         }
-        var lines = ["table inet \(NftRuleset.table)", "delete table inet \(NftRuleset.table)",
-                     "table inet \(NftRuleset.table) {"]
-        lines += (sets + shared.declarations).map { "\t" + $0 }
-        for chain in helpers {
-            lines.append("\tchain \(chain.name) {")
-            lines += chain.rules.map { "\t\t" + $0 }
-            lines.append("\t}")
-        }
-        lines.append("\tchain prerouting {")
-        lines.append("\t\t\(NftRuleset.hook)")
-        lines += rules.map { "\t\t" + $0 }
-        lines.append("\t}")
-        lines.append("}")
-        return (lines.joined(separator: "\n") + "\n", rules.count)
+        let prerouting = NftChain(name: "prerouting", rules: [NftRuleset.hook] + rules)
+        let text = NftRuleset.replace + NftProgram(sets: sets + shared.declarations, chains: helpers + [prerouting]).render(table: NftRuleset.table)
+        return (text, rules.count)
     }
 }
