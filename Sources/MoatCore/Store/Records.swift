@@ -31,24 +31,29 @@ extension Location: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "locations"
 }
 
-extension Prefix: FetchableRecord, PersistableRecord {
+extension Prefix: FetchableRecord, PersistableRecord, AccountRow {
     public static let databaseTableName = "prefixes"
+    static let noun = "prefix"
 }
 
-extension Tunnel: FetchableRecord, PersistableRecord {
+extension Tunnel: FetchableRecord, PersistableRecord, AccountRow {
     public static let databaseTableName = "tunnels"
+    static let noun = "tunnel"
 }
 
-extension Route: FetchableRecord, PersistableRecord {
+extension Route: FetchableRecord, PersistableRecord, AccountRow {
     public static let databaseTableName = "routes"
+    static let noun = "route"
 }
 
-extension FirewallRule: FetchableRecord, PersistableRecord {
+extension FirewallRule: FetchableRecord, PersistableRecord, AccountRow {
     public static let databaseTableName = "firewall_rules"
+    static let noun = "firewall rule"
 }
 
-extension FirewallList: FetchableRecord, PersistableRecord {
+extension FirewallList: FetchableRecord, PersistableRecord, AccountRow {
     public static let databaseTableName = "firewall_lists"
+    static let noun = "firewall list"
 }
 
 extension FirewallRule.Action: DatabaseValueConvertible {}

@@ -10,7 +10,7 @@ extension SQLiteStore {
         return try await write(change) { db, now in
             try Self.requireAccount(db, accountID)
             try RuleCheck.check(spec.expression, lists: try Self.listNames(db, accountID))
-            let count = try FirewallRule.filter(Column("account_id") == accountID).fetchCount(db)
+            let count = try FirewallRule.owned(by: accountID).fetchCount(db)
             let position = min(spec.position ?? count + 1, count + 1)
             try db.execute(sql: "UPDATE firewall_rules SET position = position + 1 WHERE account_id = ? AND position >= ?", arguments: [accountID, position])
             let rule = FirewallRule(accountID: accountID, spec: spec, position: position, at: now)
@@ -22,12 +22,12 @@ extension SQLiteStore {
     package func firewallRules(accountID: String) async throws -> [FirewallRule] {
         try await pool.read { db in
             try Self.requireAccount(db, accountID)
-            return try FirewallRule.filter(Column("account_id") == accountID).order(Column("position")).fetchAll(db)
+            return try FirewallRule.owned(by: accountID).order(Column("position")).fetchAll(db)
         }
     }
 
     package func firewallRule(accountID: String, id: String) async throws -> FirewallRule {
-        try await pool.read { db in try Self.fetchRule(db, accountID: accountID, id: id) }
+        try await pool.read { db in try Self.fetchOwned(FirewallRule.self, db, accountID: accountID, id: id) }
     }
 
     package func updateFirewallRule(accountID: String, id: String, actor: String, _ change: @Sendable (inout FirewallRuleSpec) throws -> Void) async throws -> Written<FirewallRule> {
@@ -37,11 +37,11 @@ extension SQLiteStore {
         let updated = spec
         let describe = Change(actor: actor, accountID: accountID, action: "firewall_rule.update", objectID: id, summary: updated.position.map { "position \($0)" }, affectsConfig: true)
         return try await write(describe) { db, now in
-            var rule = try Self.fetchRule(db, accountID: accountID, id: id)
+            var rule = try Self.fetchOwned(FirewallRule.self, db, accountID: accountID, id: id)
             try RuleCheck.check(updated.expression, lists: try Self.listNames(db, accountID))
             if let wanted = updated.position, wanted != rule.position {
                 // Take the rule out of the order, then put it back at its new place.
-                let count = try FirewallRule.filter(Column("account_id") == accountID).fetchCount(db)
+                let count = try FirewallRule.owned(by: accountID).fetchCount(db)
                 let target = min(wanted, count)
                 try db.execute(sql: "UPDATE firewall_rules SET position = position - 1 WHERE account_id = ? AND position > ?", arguments: [accountID, rule.position])
                 try db.execute(sql: "UPDATE firewall_rules SET position = position + 1 WHERE account_id = ? AND position >= ? AND id != ?", arguments: [accountID, target, id])
@@ -60,17 +60,11 @@ extension SQLiteStore {
 
     package func deleteFirewallRule(accountID: String, id: String, actor: String) async throws -> Written<Void> {
         try await write(Change(actor: actor, accountID: accountID, action: "firewall_rule.delete", objectID: id, affectsConfig: true)) { db, _ in
-            let rule = try Self.fetchRule(db, accountID: accountID, id: id)
+            let rule = try Self.fetchOwned(FirewallRule.self, db, accountID: accountID, id: id)
             _ = try FirewallRule.deleteOne(db, key: id)
             try db.execute(sql: "UPDATE firewall_rules SET position = position - 1 WHERE account_id = ? AND position > ?", arguments: [accountID, rule.position])
             return ((), id)
         }
-    }
-
-    static func fetchRule(_ db: Database, accountID: String, id: String) throws -> FirewallRule {
-        try requireAccount(db, accountID)
-        guard let rule = try FirewallRule.fetchOne(db, key: id), rule.accountID == accountID else { throw APIError.notFound("firewall rule", id) }
-        return rule
     }
 
     // MARK: hits
@@ -118,12 +112,12 @@ extension SQLiteStore {
     package func firewallLists(accountID: String) async throws -> [FirewallList] {
         try await pool.read { db in
             try Self.requireAccount(db, accountID)
-            return try FirewallList.filter(Column("account_id") == accountID).order(Column("name")).fetchAll(db)
+            return try FirewallList.owned(by: accountID).order(Column("name")).fetchAll(db)
         }
     }
 
     package func firewallList(accountID: String, id: String) async throws -> FirewallList {
-        try await pool.read { db in try Self.fetchList(db, accountID: accountID, id: id) }
+        try await pool.read { db in try Self.fetchOwned(FirewallList.self, db, accountID: accountID, id: id) }
     }
 
     package func updateFirewallList(accountID: String, id: String, actor: String, _ change: @Sendable (inout FirewallListSpec) throws -> Void) async throws -> Written<FirewallList> {
@@ -132,7 +126,7 @@ extension SQLiteStore {
         let updated = spec
         let describe = Change(actor: actor, accountID: accountID, action: "firewall_list.update", objectID: id, summary: "\(updated.name) (\(updated.items.count) items)", affectsConfig: true)
         return try await write(describe) { db, now in
-            var list = try Self.fetchList(db, accountID: accountID, id: id)
+            var list = try Self.fetchOwned(FirewallList.self, db, accountID: accountID, id: id)
             if updated.name != list.name {
                 var names = try Self.listNames(db, accountID)
                 guard !names.contains(updated.name) else { throw APIError.conflict("the account already has a list named '\(updated.name)'", field: "name") }
@@ -151,7 +145,7 @@ extension SQLiteStore {
 
     package func deleteFirewallList(accountID: String, id: String, actor: String) async throws -> Written<Void> {
         try await write(Change(actor: actor, accountID: accountID, action: "firewall_list.delete", objectID: id, affectsConfig: true)) { db, _ in
-            let list = try Self.fetchList(db, accountID: accountID, id: id)
+            let list = try Self.fetchOwned(FirewallList.self, db, accountID: accountID, id: id)
             var names = try Self.listNames(db, accountID)
             names.remove(list.name)
             try Self.requireRulesStillCheck(db, accountID, lists: names, because: "deleting '\(list.name)'")
@@ -161,7 +155,7 @@ extension SQLiteStore {
     }
 
     static func requireRulesStillCheck(_ db: Database, _ accountID: String, lists: Set<String>, because: String) throws {
-        let rules = try FirewallRule.filter(Column("account_id") == accountID).fetchAll(db)
+        let rules = try FirewallRule.owned(by: accountID).fetchAll(db)
         if let broken = RuleCheck.firstBroken(rules, lists: lists) {
             throw APIError.conflict("rule \(broken.id) (position \(broken.position)) uses the list; \(because) would break it")
         }
@@ -169,11 +163,5 @@ extension SQLiteStore {
 
     static func listNames(_ db: Database, _ accountID: String) throws -> Set<String> {
         Set(try String.fetchAll(db, sql: "SELECT name FROM firewall_lists WHERE account_id = ?", arguments: [accountID]))
-    }
-
-    static func fetchList(_ db: Database, accountID: String, id: String) throws -> FirewallList {
-        try requireAccount(db, accountID)
-        guard let list = try FirewallList.fetchOne(db, key: id), list.accountID == accountID else { throw APIError.notFound("firewall list", id) }
-        return list
     }
 }

@@ -27,12 +27,12 @@ extension SQLiteStore {
     package func prefixes(accountID: String) async throws -> [Prefix] {
         try await pool.read { db in
             try Self.requireAccount(db, accountID)
-            return try Prefix.filter(Column("account_id") == accountID).fetchAll(db).sorted { $0.cidr < $1.cidr }
+            return try Prefix.owned(by: accountID).fetchAll(db).sorted { $0.cidr < $1.cidr }
         }
     }
 
     package func prefix(accountID: String, id: String) async throws -> Prefix {
-        try await pool.read { db in try Self.fetchPrefix(db, accountID: accountID, id: id) }
+        try await pool.read { db in try Self.fetchOwned(Prefix.self, db, accountID: accountID, id: id) }
     }
 
     package func updatePrefix(accountID: String, id: String, patch: PrefixPatch, actor: String) async throws -> Written<Prefix> {
@@ -42,7 +42,7 @@ extension SQLiteStore {
         let change = Change(actor: actor, accountID: accountID, action: "prefix.update", objectID: id,
                             summary: summary.isEmpty ? nil : summary.joined(separator: " "), affectsConfig: true)
         return try await write(change) { db, now in
-            let current = try Self.fetchPrefix(db, accountID: accountID, id: id)
+            let current = try Self.fetchOwned(Prefix.self, db, accountID: accountID, id: id)
             var prefix = patch.applied(to: current)
             if prefix.advertised && prefix.status != .approved {
                 throw APIError.conflict("prefix \(prefix.cidr) is \(prefix.status.rawValue); only approved prefixes can be advertised", field: "advertised")
@@ -55,8 +55,8 @@ extension SQLiteStore {
 
     package func deletePrefix(accountID: String, id: String, actor: String) async throws -> Written<Void> {
         try await write(Change(actor: actor, accountID: accountID, action: "prefix.delete", objectID: id, affectsConfig: true)) { db, _ in
-            let prefix = try Self.fetchPrefix(db, accountID: accountID, id: id)
-            let routes = try Route.filter(Column("account_id") == accountID).fetchAll(db)
+            let prefix = try Self.fetchOwned(Prefix.self, db, accountID: accountID, id: id)
+            let routes = try Route.owned(by: accountID).fetchAll(db)
             let others = try Prefix.filter(Column("account_id") == accountID && Column("id") != id).fetchAll(db)
             // A route must stay inside some prefix of the account.
             if let orphan = routes.first(where: { route in prefix.cidr.contains(route.prefix) && !others.contains { $0.cidr.contains(route.prefix) } }) {
@@ -65,13 +65,5 @@ extension SQLiteStore {
             _ = try Prefix.deleteOne(db, key: id)
             return ((), id)
         }
-    }
-
-    static func fetchPrefix(_ db: Database, accountID: String, id: String) throws -> Prefix {
-        try requireAccount(db, accountID)
-        guard let prefix = try Prefix.fetchOne(db, key: id), prefix.accountID == accountID else {
-            throw APIError.notFound("prefix", id)
-        }
-        return prefix
     }
 }

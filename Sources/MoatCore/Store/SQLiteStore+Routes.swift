@@ -17,13 +17,13 @@ extension SQLiteStore {
     package func routes(accountID: String) async throws -> [Route] {
         try await pool.read { db in
             try Self.requireAccount(db, accountID)
-            return try Route.filter(Column("account_id") == accountID).fetchAll(db)
+            return try Route.owned(by: accountID).fetchAll(db)
                 .sorted { ($0.prefix, $0.priority, $0.id) < ($1.prefix, $1.priority, $1.id) }
         }
     }
 
     package func route(accountID: String, id: String) async throws -> Route {
-        try await pool.read { db in try Self.fetchRoute(db, accountID: accountID, id: id) }
+        try await pool.read { db in try Self.fetchOwned(Route.self, db, accountID: accountID, id: id) }
     }
 
     package func updateRoute(accountID: String, id: String, actor: String, _ change: @Sendable (inout RouteSpec) throws -> Void) async throws -> Written<Route> {
@@ -33,7 +33,7 @@ extension SQLiteStore {
         let updated = spec
         let describe = Change(actor: actor, accountID: accountID, action: "route.update", objectID: id, summary: "\(updated.prefix) via \(updated.nexthop)", affectsConfig: true)
         return try await write(describe) { db, now in
-            let existing = try Self.fetchRoute(db, accountID: accountID, id: id)
+            let existing = try Self.fetchOwned(Route.self, db, accountID: accountID, id: id)
             let tunnelID = try Self.checkRoute(db, accountID: accountID, updated)
             var route = Route(id: id, accountID: accountID, spec: updated, tunnelID: tunnelID, at: existing.createdAt)
             route.updatedAt = now
@@ -44,7 +44,7 @@ extension SQLiteStore {
 
     package func deleteRoute(accountID: String, id: String, actor: String) async throws -> Written<Void> {
         try await write(Change(actor: actor, accountID: accountID, action: "route.delete", objectID: id, affectsConfig: true)) { db, _ in
-            _ = try Self.fetchRoute(db, accountID: accountID, id: id)
+            _ = try Self.fetchOwned(Route.self, db, accountID: accountID, id: id)
             _ = try Route.deleteOne(db, key: id)
             return ((), id)
         }
@@ -53,11 +53,11 @@ extension SQLiteStore {
     /// A route stays inside the account's own address space, points at one of its tunnels and
     /// names locations and regions that exist. Answers the next hop's tunnel.
     static func checkRoute(_ db: Database, accountID: String, _ spec: RouteSpec) throws -> String {
-        let prefixes = try Prefix.filter(Column("account_id") == accountID).fetchAll(db)
+        let prefixes = try Prefix.owned(by: accountID).fetchAll(db)
         guard prefixes.contains(where: { $0.cidr.contains(spec.prefix) }) else {
             throw APIError.invalid("\(spec.prefix) is not inside any of the account's prefixes; onboard the prefix first", field: "prefix")
         }
-        let tunnels = try Tunnel.filter(Column("account_id") == accountID).fetchAll(db)
+        let tunnels = try Tunnel.owned(by: accountID).fetchAll(db)
         guard let tunnel = tunnels.first(where: { $0.customerAddress == spec.nexthop }) else {
             throw APIError.invalid("\(spec.nexthop) is not the customer-side interface address of any of the account's tunnels", field: "nexthop")
         }
@@ -70,13 +70,5 @@ extension SQLiteStore {
             throw APIError.invalid("no location is in region '\(region)'", field: "scope.regions[\(index)]")
         }
         return tunnel.id
-    }
-
-    static func fetchRoute(_ db: Database, accountID: String, id: String) throws -> Route {
-        try requireAccount(db, accountID)
-        guard let route = try Route.fetchOne(db, key: id), route.accountID == accountID else {
-            throw APIError.notFound("route", id)
-        }
-        return route
     }
 }

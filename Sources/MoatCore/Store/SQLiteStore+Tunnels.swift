@@ -7,7 +7,7 @@ extension SQLiteStore {
         let change = Change(actor: actor, accountID: accountID, action: "tunnel.create", summary: spec.name, affectsConfig: true)
         return try await write(change) { db, now in
             try Self.requireAccount(db, accountID)
-            let others = try Tunnel.filter(Column("account_id") == accountID).fetchAll(db)
+            let others = try Tunnel.owned(by: accountID).fetchAll(db)
             try Self.checkTunnel(spec, against: others)
             let tunnel = Tunnel(accountID: accountID, spec: spec, at: now)
             try tunnel.insert(db)
@@ -18,12 +18,12 @@ extension SQLiteStore {
     package func tunnels(accountID: String) async throws -> [Tunnel] {
         try await pool.read { db in
             try Self.requireAccount(db, accountID)
-            return try Tunnel.filter(Column("account_id") == accountID).order(Column("name")).fetchAll(db)
+            return try Tunnel.owned(by: accountID).order(Column("name")).fetchAll(db)
         }
     }
 
     package func tunnel(accountID: String, id: String) async throws -> Tunnel {
-        try await pool.read { db in try Self.fetchTunnel(db, accountID: accountID, id: id) }
+        try await pool.read { db in try Self.fetchOwned(Tunnel.self, db, accountID: accountID, id: id) }
     }
 
     package func updateTunnel(accountID: String, id: String, actor: String, _ change: @Sendable (inout TunnelSpec) throws -> Void) async throws -> Written<Tunnel> {
@@ -33,7 +33,7 @@ extension SQLiteStore {
         let updated = spec
         let describe = Change(actor: actor, accountID: accountID, action: "tunnel.update", objectID: id, summary: updated.name, affectsConfig: true)
         return try await write(describe) { db, now in
-            let existing = try Self.fetchTunnel(db, accountID: accountID, id: id)
+            let existing = try Self.fetchOwned(Tunnel.self, db, accountID: accountID, id: id)
             let others = try Tunnel.filter(Column("account_id") == accountID && Column("id") != id).fetchAll(db)
             try Self.checkTunnel(updated, against: others)
             var tunnel = Tunnel(id: id, accountID: accountID, spec: updated, at: existing.createdAt)
@@ -51,7 +51,7 @@ extension SQLiteStore {
 
     package func deleteTunnel(accountID: String, id: String, actor: String) async throws -> Written<Void> {
         try await write(Change(actor: actor, accountID: accountID, action: "tunnel.delete", objectID: id, affectsConfig: true)) { db, _ in
-            _ = try Self.fetchTunnel(db, accountID: accountID, id: id)
+            _ = try Self.fetchOwned(Tunnel.self, db, accountID: accountID, id: id)
             let routes = try Route.filter(Column("tunnel_id") == id).fetchCount(db)
             if routes > 0 { throw APIError.conflict("\(routes) route(s) use this tunnel as next hop; delete or move them first") }
             _ = try Tunnel.deleteOne(db, key: id)
@@ -70,13 +70,5 @@ extension SQLiteStore {
                 throw APIError.conflict("\(spec.interfaceAddress) overlaps the interface address \(other.interfaceAddress) of tunnel '\(other.name)'", field: "interface_address")
             }
         }
-    }
-
-    static func fetchTunnel(_ db: Database, accountID: String, id: String) throws -> Tunnel {
-        try requireAccount(db, accountID)
-        guard let tunnel = try Tunnel.fetchOne(db, key: id), tunnel.accountID == accountID else {
-            throw APIError.notFound("tunnel", id)
-        }
-        return tunnel
     }
 }
