@@ -88,12 +88,12 @@ struct NftAtom: Hashable, Sendable {
     /// dropped when the rest of the conjunction implies them.
     var factOnly: Bool
     /// The constant set the statement ends with, and the text before it (`tcp dport != `).
-    var literal: (head: String, set: NftSetLiteral)? {
-        get { literalHead.map { ($0, literalSet!) } }
-        set { literalHead = newValue?.head; literalSet = newValue?.set }
+    var literal: Literal?
+
+    struct Literal: Hashable, Sendable {
+        var head: String
+        var set: NftSetLiteral
     }
-    private var literalHead: String?
-    private var literalSet: NftSetLiteral?
 
     init(_ text: String, _ facts: NftFacts = .none, factOnly: Bool = false) {
         self.text = text
@@ -107,7 +107,7 @@ struct NftAtom: Hashable, Sendable {
             self.init(head + set.elements[0], facts, factOnly: factOnly)
         } else {
             self.init(head + set.inline, facts, factOnly: factOnly)
-            literal = (head, set)
+            literal = Literal(head: head, set: set)
         }
     }
 

@@ -120,14 +120,14 @@ package struct NftCompiler: Sendable {
             let comment = "comment \"rule:\(NftSyntax.identifier(rule.id))\""
             // Once per rule: a rate limit's tag (its buckets) is the same in both chains.
             let actions = statements(for: rule.action, shared: &shared)
-            for laterFragment in [false, true] {
-                let dnf: NftDNF
-                do {
-                    dnf = try translation.rules(rule.expression, laterFragment: laterFragment)
-                } catch {
-                    throw NftCompileError(code: .tooComplex, ruleID: rule.id,
-                                          message: "the rule expands to more than \(Self.maximumExpansion) nftables rules; simplify its 'or' and 'not'")
-                }
+            let lowered: (notLaterFragment: NftDNF, laterFragment: NftDNF)
+            do {
+                lowered = try translation.rules(rule.expression)
+            } catch {
+                throw NftCompileError(code: .tooComplex, ruleID: rule.id,
+                                      message: "the rule expands to more than \(Self.maximumExpansion) nftables rules; simplify its 'or' and 'not'")
+            }
+            for (laterFragment, dnf) in [(false, lowered.notLaterFragment), (true, lowered.laterFragment)] {
                 let lines = emit(dnf, actions: actions, comment: comment, translation: translation,
                                  matcher: "\(laterFragment ? fragmentChainName : chainName).r\(index)",
                                  program: &program, shared: &shared)

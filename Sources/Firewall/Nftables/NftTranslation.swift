@@ -19,17 +19,22 @@ struct NftTranslation {
 
     struct TooLarge: Error {}
 
-    /// The rule's nft conjunctions for packets that are (`laterFragment`) or are not later
-    /// fragments. The account chain sends later fragments to a chain of their own, because
+    /// The rule's nft conjunctions for packets that are not, and that are, later fragments,
+    /// from one DNF. The account chain sends later fragments to a chain of their own, because
     /// nft's transport loads do not check for them (they read a later fragment's payload as
     /// the header, where our fields are absent): under "not a later fragment" transport loads
     /// are safe, and under "a later fragment" conjunctions that need them are dropped.
-    func rules(_ expression: CheckedExpression, laterFragment: Bool) throws(TooLarge) -> NftDNF {
-        // The chain's context as a statement that only asserts it (no text): contradicting
-        // conjunctions go, statements it implies go, then the context itself.
+    func rules(_ expression: CheckedExpression) throws(TooLarge) -> (notLaterFragment: NftDNF, laterFragment: NftDNF) {
+        let dnf = try dnf(expression)
+        return (try within(dnf, laterFragment: false), try within(dnf, laterFragment: true))
+    }
+
+    /// `dnf` where the packet is (or is not) a later fragment. The context goes in as a
+    /// statement that only asserts it (no text): contradicting conjunctions go, statements it
+    /// implies go, then the context itself.
+    private func within(_ dnf: NftDNF, laterFragment: Bool) throws(TooLarge) -> NftDNF {
         let context = NftAtom("", NftFacts(laterFragment: laterFragment), factOnly: true)
-        let conjunctions = normalize(try dnf(expression).map { $0 + [context] })
-        return try bounded(conjunctions.map { $0.filter { !$0.text.isEmpty } })
+        return try bounded(normalize(dnf.map { $0 + [context] }).map { $0.filter { !$0.text.isEmpty } })
     }
 
     func dnf(_ expression: CheckedExpression, negated: Bool = false) throws(TooLarge) -> NftDNF {
