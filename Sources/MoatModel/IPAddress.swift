@@ -16,7 +16,7 @@ public enum IPAddress: Hashable, Sendable, Comparable {
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text (no zone, no prefix length).
     public init?(_ text: String) {
         guard !text.isEmpty, text.count <= 45 else { return nil }
-        if text.contains(":") {
+        if text.utf8.contains(UInt8(ascii: ":")) {
             var raw = in6_addr()
             guard inet_pton(AF_INET6, text, &raw) == 1 else { return nil }
             let bytes = withUnsafeBytes(of: &raw) { Array($0) }

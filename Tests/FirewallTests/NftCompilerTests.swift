@@ -112,6 +112,8 @@ import Testing
         // icmp-other-family: icmp.* is IPv4 only, never with an IPv6 match.
         cases.append(("icmp.code == 0 and ip.src == 2001:db8::1", []))
         cases.append(("icmpv6.code == 0 and ip.src == 192.0.2.1", []))
+        cases.append(("icmp.type == 8 and ip.len > 1000", ["icmp type 8 ip length > 1000 counter drop"]))
+        cases.append(("icmpv6.type == 128 and ip.len > 1000", ["icmpv6 type 128 ip6 length > 960 counter drop"]))
         cases.append(("not icmp.type == 8", [
             "meta l4proto != 1 counter drop", "meta nfproto != ipv4 counter drop",
             "icmp type != 8 counter drop",

@@ -173,7 +173,7 @@ package struct Parser {
             }
             return .number(value)
         }
-        if text.contains("/") {
+        if text.utf8.contains(UInt8(ascii: "/")) {
             do {
                 return .cidr(try CIDR.parse(text))
             } catch {

@@ -69,8 +69,6 @@ struct RuleCorpus {
         case 4:
             return ("ip.frag and ip.len < 200", .block)
         case 5:
-            // Not `icmp.type == 8 and ip.len > N`: the compiler keeps an `ip6 length` branch
-            // beside `icmp type`, which nft rejects (see bench/RESULTS.md).
             return ("icmp.type in {13 15 17} or (icmp.type == 8 and ip.src in {198.51.100.0/24 192.0.2.\(i % 256)/32})", .block)
         case 6:
             return ("ip.proto == gre and not ip.src == 203.0.113.\(i % 250 + 1)", .block)
