@@ -206,16 +206,31 @@ public enum MoatJSON {
     }
 }
 
-/// `POST /v1/edge/telemetry`: what an edge counted since it started.
+/// `POST /v1/edge/telemetry`: what an edge counted since it started, and what its probes saw.
 public struct EdgeTelemetry: Codable, Equatable, Sendable {
     /// Packets per firewall rule id (cumulative kernel counters).
     public var ruleHits: [String: UInt64]
+    /// Per-tunnel probe summaries since the last report.
+    public var tunnelHealth: [TunnelHealthSample]
+    /// Tunnel state changes since the last report.
+    public var tunnelEvents: [TunnelStateChange]
 
     enum CodingKeys: String, CodingKey {
         case ruleHits = "rule_hits"
+        case tunnelHealth = "tunnel_health"
+        case tunnelEvents = "tunnel_events"
     }
 
-    public init(ruleHits: [String: UInt64]) {
+    public init(ruleHits: [String: UInt64] = [:], tunnelHealth: [TunnelHealthSample] = [], tunnelEvents: [TunnelStateChange] = []) {
         self.ruleHits = ruleHits
+        self.tunnelHealth = tunnelHealth
+        self.tunnelEvents = tunnelEvents
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        ruleHits = try container.decodeIfPresent([String: UInt64].self, forKey: .ruleHits) ?? [:]
+        tunnelHealth = try container.decodeIfPresent([TunnelHealthSample].self, forKey: .tunnelHealth) ?? []
+        tunnelEvents = try container.decodeIfPresent([TunnelStateChange].self, forKey: .tunnelEvents) ?? []
     }
 }
