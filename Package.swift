@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "Firewall", dependencies: ["MoatModel"]),
         // System adapters: processes, commands, network namespaces primitives.
         .target(name: "LinuxNet"),
+        // GRE tunnels: codecs, health state machines, route selection (pure); the userspace data path.
+        .target(name: "Tunnels", dependencies: ["MoatModel", "LinuxNet"]),
         // Network namespaces for the lab and the integration tests.
         .target(name: "NetLab", dependencies: ["LinuxNet"]),
         // Control plane.
@@ -52,7 +54,7 @@ let package = Package(
         .target(
             name: "MoatEdge",
             dependencies: [
-                "MoatModel", "LinuxNet", "MoatClient", "Firewall",
+                "MoatModel", "LinuxNet", "MoatClient", "Firewall", "Tunnels",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "moat",
             dependencies: [
-                "MoatCore", "MoatEdge", "MoatClient", "MoatModel", "Firewall", "LinuxNet",
+                "MoatCore", "MoatEdge", "MoatClient", "MoatModel", "Firewall", "LinuxNet", "Tunnels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -101,6 +103,7 @@ let package = Package(
             path: "bench/firewall/Sources"
         ),
         .testTarget(name: "MoatModelTests", dependencies: ["MoatModel"]),
+        .testTarget(name: "TunnelsTests", dependencies: ["Tunnels", "MoatModel"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "MoatModel", "NetLab"]),
         .testTarget(
             name: "MoatCoreTests",

@@ -63,6 +63,8 @@ package actor EdgeAgent: Service {
     private var seen = 0
     private var lastSync: Date?
     private var lastError: String?
+    /// Tunnel state changes whose immediate report failed; they go with the next periodic one.
+    private var unsentStateChanges: [TunnelStateChange] = []
     private var reachedCore = false
 
     package init(options: Options, appliers: [any ConfigApplier] = [], http: HTTPClient = .shared, metrics: EdgeMetrics = EdgeMetrics(), logger: Logger = Logger(label: "moat.edge")) {
@@ -169,23 +171,54 @@ package actor EdgeAgent: Service {
         }
     }
 
-    /// Sends the rule counters of the parts that keep them, every `telemetryInterval`.
+    /// Sends the rule counters and tunnel probe summaries of the parts that keep them, every
+    /// `telemetryInterval`; tunnel state changes go at once (and again with the next report if
+    /// that send failed).
     func telemetryLoop(_ identity: EdgeIdentity) async {
-        let sources = pipeline.appliers.compactMap { $0 as? any RuleCounterSource }
-        guard !sources.isEmpty else { return await Self.sleepUntilCancelled() }
+        let counters = pipeline.appliers.compactMap { $0 as? any RuleCounterSource }
+        let health = pipeline.appliers.compactMap { $0 as? any TunnelHealthSource }
+        guard !counters.isEmpty || !health.isEmpty else { return await Self.sleepUntilCancelled() }
+        await withTaskGroup(of: Void.self) { group in
+            for source in health {
+                group.addTask {
+                    for await change in source.stateChanges {
+                        await self.sendStateChanges([change], identity: identity)
+                    }
+                }
+            }
+            group.addTask { await self.periodicTelemetry(identity, counters: counters, health: health) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func periodicTelemetry(_ identity: EdgeIdentity, counters: [any RuleCounterSource], health: [any TunnelHealthSource]) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: options.telemetryInterval)
             var hits: [String: UInt64] = [:]
-            for source in sources {
+            for source in counters {
                 guard let counted = try? await source.ruleHits() else { continue }
                 hits.merge(counted, uniquingKeysWith: +)
             }
+            let events = unsentStateChanges
+            unsentStateChanges = []
+            let telemetry = EdgeTelemetry(ruleHits: hits, tunnelHealth: health.flatMap { $0.healthSamples() }, tunnelEvents: events)
             do {
-                try await client.sendTelemetry(identity: identity, EdgeTelemetry(ruleHits: hits))
+                try await client.sendTelemetry(identity: identity, telemetry)
             } catch {
                 if Task.isCancelled { return }
+                unsentStateChanges = Array((events + unsentStateChanges).suffix(1000))
                 logger.warning("telemetry failed", metadata: ["error": "\(error)"])
             }
+        }
+    }
+
+    private func sendStateChanges(_ changes: [TunnelStateChange], identity: EdgeIdentity) async {
+        do {
+            try await client.sendTelemetry(identity: identity, EdgeTelemetry(tunnelEvents: changes))
+        } catch {
+            unsentStateChanges = Array((unsentStateChanges + changes).suffix(1000))
+            logger.warning("tunnel state change not reported yet", metadata: ["error": "\(error)"])
         }
     }
 

@@ -12,6 +12,11 @@ struct DataPlaneOptions: ParsableArguments {
     @Option(help: "Program the firewall with nftables: auto (when root and nft is installed), on, off.")
     var firewall: Mode = .auto
 
+    @Option(help: ArgumentHelp(
+        "Run the userspace GRE data path and tunnel health probes: auto (when root, once a tunnel exists), on, off.",
+        discussion: "It opens the TUN device moat-gre, routes every route prefix into it and sets net.ipv4.ip_forward=1."))
+    var tunnels: Mode = .auto
+
     func appliers(logger: Logger) throws -> [any ConfigApplier] {
         var appliers: [any ConfigApplier] = []
         switch firewall {
@@ -26,6 +31,20 @@ struct DataPlaneOptions: ParsableArguments {
                 appliers.append(FirewallApplier())
             } else {
                 logger.notice("firewall off: programming nftables needs root and nft (apt-get install nftables); rules are received but not enforced")
+            }
+        }
+        switch tunnels {
+        case .off:
+            logger.notice("tunnels off (--tunnels off): tunnels and routes are received but not programmed")
+        case .on:
+            guard SystemUser.isRoot else { throw ValidationError("--tunnels on needs root to open a TUN device and raw sockets") }
+            guard Command.isInstalled("ip") else { throw ValidationError("--tunnels on needs ip: apt-get install iproute2") }
+            appliers.append(try TunnelApplier(openNow: true, logger: logger))
+        case .auto:
+            if SystemUser.isRoot && Command.isInstalled("ip") && Nft.isInstalled {
+                appliers.append(try TunnelApplier(openNow: false, logger: logger))
+            } else {
+                logger.notice("tunnels off: the GRE data path needs root, ip and nft; tunnels and routes are received but not programmed")
             }
         }
         return appliers
