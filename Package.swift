@@ -103,7 +103,7 @@ let package = Package(
             path: "bench/firewall/Sources"
         ),
         .testTarget(name: "MoatModelTests", dependencies: ["MoatModel"]),
-        .testTarget(name: "TunnelsTests", dependencies: ["Tunnels", "MoatModel"]),
+        .testTarget(name: "TunnelsTests", dependencies: ["Tunnels", "MoatModel", "NetLab"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "MoatModel", "NetLab"]),
         .testTarget(
             name: "MoatCoreTests",
