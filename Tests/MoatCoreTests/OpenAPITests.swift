@@ -135,6 +135,12 @@ import Testing
                                                                           rateLimit: .init(packetsPerSecond: 10, burst: 20), description: "ssh"), position: 1, at: date)
         let list = FirewallList(accountID: "acc_1", spec: FirewallListSpec(name: "office", description: "HQ", items: [cidr]), at: date)
 
+        let sample = TunnelHealthSample(tunnelID: tunnel.id, start: date, end: date + 10, sent: 20, lost: 1, rttMin: 1.5, rttAvg: 2, rttMax: 4.25, state: .degraded)
+        let change = TunnelStateChange(tunnelID: tunnel.id, at: date, from: .healthy, to: .degraded)
+        let cell = TunnelLocationHealth(location: "ams1", state: .down, since: date, edges: 2, lastReport: date, stale: true)
+        let point = TunnelHealthPoint(at: date, sent: 120, lost: 3, loss: 0.025, rttMin: 1, rttAvg: 2.5, rttMax: 9, state: .degraded)
+        let bare = TunnelHealthPoint(at: date, sent: 0, lost: 0, loss: nil, rttMin: nil, rttAvg: nil, rttMax: nil, state: .down)
+
         let full: [(String, any Encodable)] = [
             ("Account", Account(name: "Example", createdAt: date)),
             ("Location", Location(id: "ams1", name: "Amsterdam", region: "WEUR", createdAt: date)),
@@ -153,6 +159,12 @@ import Testing
             ("AuditEntry", AuditEntry(id: 1, at: date, actor: "operator:tok_0", accountID: "acc_1", action: "prefix.create", objectID: "pfx_1", version: 7, summary: "203.0.113.0/24")),
             ("APIErrorBody", APIErrorBody(error: .init(code: "invalid_expression", message: "unknown field", field: "expression", span: .init(start: 0, length: 3)))),
             ("TokenInfoList", ItemList(items: [TokenInfo(id: "tok_1", scope: .read, accountID: "acc_1", description: "ci", createdAt: date, token: secret)])),
+            ("EdgeTelemetry", EdgeTelemetry(ruleHits: [rule.id: 12], tunnelHealth: [sample], tunnelEvents: [change])),
+            ("TunnelHealthSample", sample),
+            ("TunnelStateChange", change),
+            ("TunnelHealthOverviewList", ItemList(items: [TunnelHealthOverview(tunnelID: tunnel.id, name: tunnel.name, locations: [cell])])),
+            ("TunnelHealthHistory", TunnelHealthHistory(tunnelID: tunnel.id, from: date, to: date + 3600, step: 60,
+                                                        locations: [TunnelLocationHistory(location: "ams1", points: [point])])),
         ]
         let minimal: [(String, any Encodable)] = [
             ("TokenInfo", TokenInfo(id: "tok_1", scope: .read, accountID: nil, description: nil, createdAt: date)),
@@ -167,6 +179,9 @@ import Testing
             ("EdgeStatusReport", EdgeStatusReport(appliedVersion: nil, agentVersion: nil)),
             ("AuditEntry", AuditEntry(id: 1, at: date, actor: "moat", accountID: nil, action: "token.operator", objectID: nil, version: 1, summary: nil)),
             ("APIErrorBody", APIErrorBody(error: .init(code: "unauthorized", message: "missing token", field: nil))),
+            ("TunnelHealthSample", TunnelHealthSample(tunnelID: tunnel.id, start: date, end: date, sent: 3, lost: 3, rttMin: nil, rttAvg: nil, rttMax: nil, state: .down)),
+            ("TunnelHealthPoint", bare),
+            ("TunnelHealthOverview", TunnelHealthOverview(tunnelID: tunnel.id, name: tunnel.name, locations: [])),
         ]
         let encoder = MoatJSON.encoder()
         for (fill, samples) in [(SchemaFill.everyField, full), (.requiredOnly, minimal)] {

@@ -12,9 +12,11 @@ struct TestCore {
     let directory: URL
     let operatorToken: String
 
-    static func make(directory: URL? = nil) async throws -> TestCore {
+    static func make(directory: URL? = nil, clock: TestClock? = nil) async throws -> TestCore {
         let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("moat-test-\(UUID().uuidString)")
-        let server = try await CoreServer.open(CoreConfiguration(dataDirectory: directory, port: 0))
+        var configuration = CoreConfiguration(dataDirectory: directory, port: 0)
+        if let clock { configuration.clock = { clock.now } }
+        let server = try await CoreServer.open(configuration)
         let token = try String(contentsOf: directory.appendingPathComponent("operator-token"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         return TestCore(server: server, directory: directory, operatorToken: token)
@@ -84,4 +86,16 @@ struct API: Sendable {
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A clock a test moves by hand, so that time-dependent behaviour is tested without sleeping.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+
+    init(_ start: Date) { current = start }
+
+    var now: Date { lock.withLock { current } }
+
+    func advance(_ seconds: TimeInterval) { lock.withLock { current += seconds } }
 }

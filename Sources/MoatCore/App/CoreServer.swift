@@ -11,12 +11,17 @@ package struct CoreConfiguration: Sendable {
     package var host: String
     package var port: Int
     package var logger: Logger
+    /// What time it is: the store's timestamps, telemetry and tunnel health read it. Tests pass
+    /// their own to move time without sleeping.
+    package var clock: @Sendable () -> Date
 
-    package init(dataDirectory: URL, host: String = "127.0.0.1", port: Int = 7480, logger: Logger = Logger(label: "moat.core")) {
+    package init(dataDirectory: URL, host: String = "127.0.0.1", port: Int = 7480, logger: Logger = Logger(label: "moat.core"),
+                 clock: @escaping @Sendable () -> Date = { Date() }) {
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
         self.logger = logger
+        self.clock = clock
     }
 
     package var databasePath: String { dataDirectory.appendingPathComponent("moat.sqlite").path }
@@ -37,7 +42,7 @@ package struct CoreServer: Sendable {
                                                 attributes: [.posixPermissions: 0o700])
         let broadcaster = ConfigBroadcaster()
         let metrics = CoreMetrics()
-        let store = try SQLiteStore(path: configuration.databasePath, configsChanged: { changed in
+        let store = try SQLiteStore(path: configuration.databasePath, clock: configuration.clock, configsChanged: { changed in
             Task { await broadcaster.publish(changed) }
         })
         try await broadcaster.load(store.compiledConfigs())
@@ -102,10 +107,11 @@ package struct CoreServer: Sendable {
         EdgesController(store: store, broadcaster: broadcaster, presence: presence).register(on: api)
         PrefixesController(store: store).register(on: api)
         TunnelsController(store: store).register(on: api)
+        TunnelHealthController(store: store, clock: configuration.clock).register(on: api)
         RoutesController(store: store).register(on: api)
         FirewallController(store: store).register(on: api)
         AuditController(store: store).register(on: api)
-        EdgeSyncController(store: store, broadcaster: broadcaster, presence: presence, metrics: metrics).register(on: api)
+        EdgeSyncController(store: store, broadcaster: broadcaster, presence: presence, metrics: metrics, clock: configuration.clock).register(on: api)
         return (router, api.entries)
     }
 }

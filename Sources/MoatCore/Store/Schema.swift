@@ -136,6 +136,50 @@ enum Schema {
                 t.primaryKey(["rule_id", "edge_id"])
             }
         }
+        migrator.registerMigration("v4-tunnel-health") { db in
+            // Times are Unix milliseconds (minutes: Unix seconds) so that SQL compares and
+            // buckets them as numbers. Deleting a tunnel deletes its health.
+            try db.create(table: "tunnel_health_samples") { t in
+                t.column("tunnel_id", .text).notNull().references("tunnels", onDelete: .cascade)
+                t.column("location", .text).notNull()
+                t.column("edge_id", .text).notNull()
+                t.column("start_ms", .integer).notNull()
+                t.column("end_ms", .integer).notNull().indexed()
+                t.column("sent", .integer).notNull()
+                t.column("lost", .integer).notNull()
+                t.column("rtt_min", .double)
+                t.column("rtt_avg", .double)
+                t.column("rtt_max", .double)
+                t.column("state", .text).notNull()
+                // An edge that resends a report after a timeout is not counted twice.
+                t.primaryKey(["tunnel_id", "edge_id", "start_ms"])
+            }
+            try db.create(index: "tunnel_health_samples_by_time", on: "tunnel_health_samples", columns: ["tunnel_id", "start_ms"])
+            try db.create(table: "tunnel_health_minutes") { t in
+                t.column("tunnel_id", .text).notNull().references("tunnels", onDelete: .cascade)
+                t.column("location", .text).notNull()
+                t.column("minute", .integer).notNull().indexed()
+                t.column("sent", .integer).notNull()
+                t.column("lost", .integer).notNull()
+                t.column("rtt_min", .double)
+                t.column("rtt_max", .double)
+                t.column("rtt_sum", .double).notNull()
+                t.column("rtt_weight", .integer).notNull()
+                t.column("state", .text).notNull()
+                t.primaryKey(["tunnel_id", "minute", "location"])
+            }
+            try db.create(table: "tunnel_health_current") { t in
+                t.column("tunnel_id", .text).notNull().references("tunnels", onDelete: .cascade)
+                t.column("edge_id", .text).notNull().references("edges", onDelete: .cascade)
+                t.column("location", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("since_ms", .integer).notNull()
+                t.column("observed_ms", .integer).notNull()
+                t.column("last_report_ms", .integer).notNull().indexed()
+                t.primaryKey(["tunnel_id", "edge_id"])
+            }
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('tunnel_health_pruned', 0)")
+        }
         return migrator
     }
 }

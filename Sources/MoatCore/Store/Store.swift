@@ -103,6 +103,15 @@ package protocol Store: Sendable {
     /// Packets per rule and location, summed over the location's edges.
     func ruleHits(accountID: String) async throws -> [String: [String: UInt64]]
 
+    // MARK: tunnel health
+    /// Stores what one edge's probes saw, received at `at` by core's clock. Reports about tunnels
+    /// that no longer exist are dropped; expired history is deleted, at most once a minute.
+    func recordTunnelHealth(edgeID: String, location: String, samples: [TunnelHealthSample], events: [TunnelStateChange], at: Date) async throws
+    /// Each of the account's tunnels, by name, as each location's edges see it at `at`.
+    func tunnelHealth(accountID: String, at: Date) async throws -> [TunnelHealthOverview]
+    /// One tunnel's probe results per location, in the range's buckets.
+    func tunnelHealthHistory(accountID: String, tunnelID: String, range: TunnelHealthRange) async throws -> TunnelHealthHistory
+
     // MARK: audit and config
     func audit(_ query: AuditQuery) async throws -> [AuditEntry]
     func currentVersion() async throws -> Int

@@ -9,6 +9,7 @@ struct EdgeSyncController {
     let broadcaster: ConfigBroadcaster
     let presence: EdgePresence
     let metrics: CoreMetrics
+    let clock: @Sendable () -> Date
     static let longestWait = 120
 
     func register(on api: APIRouter) {
@@ -57,8 +58,10 @@ struct EdgeSyncController {
             return Response(status: .noContent)
         }
 
+        // Rule counters, tunnel probe summaries and tunnel state changes; any part may be empty.
         api.on(.post, "/v1/edge/telemetry") { request, context in
             let edge = try context.requireEdge()
+            let now = clock()
             var reader = try ObjectReader(try await request.jsonBody())
             var hits: [String: UInt64] = [:]
             if case .object(let counters)? = reader.raw("rule_hits") {
@@ -72,10 +75,18 @@ struct EdgeSyncController {
             } else if reader.has("rule_hits") {
                 throw APIError.invalid("expected an object of rule id → packets", field: "rule_hits")
             }
+            let samples = try TunnelHealthInput.samples(&reader, now: now)
+            let events = try TunnelHealthInput.events(&reader, now: now)
             try reader.finish()
-            let now = Date()
             await presence.touch(edge.id, applied: nil, at: now)
-            try await store.recordRuleHits(edgeID: edge.id, location: edge.location, hits: hits, at: now)
+            // A report of state changes alone carries an empty `rule_hits` (EdgeTelemetry always
+            // encodes it): it leaves the edge's counters as they were.
+            if !hits.isEmpty {
+                try await store.recordRuleHits(edgeID: edge.id, location: edge.location, hits: hits, at: now)
+            }
+            if !samples.isEmpty || !events.isEmpty {
+                try await store.recordTunnelHealth(edgeID: edge.id, location: edge.location, samples: samples, events: events, at: now)
+            }
             return Response(status: .noContent)
         }
     }
