@@ -4,8 +4,8 @@ import MoatModel
 
 struct TunnelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tunnels", abstract: "An account's GRE tunnels to its routers.",
-        subcommands: [List.self, Create.self, Show.self, Update.self, Delete.self])
+        commandName: "tunnels", abstract: "An account's GRE tunnels to its routers, and their health.",
+        subcommands: [List.self, Create.self, Show.self, Update.self, Delete.self, Health.self, History.self])
 
     static func table(_ items: [Tunnel]) -> Table {
         Table(["ID", "NAME", "CUSTOMER ENDPOINT", "MOAT ENDPOINT", "INTERFACE", "NEXT HOP", "MTU", "TTL", "HEALTH CHECK"],
