@@ -13,10 +13,23 @@ import Testing
             time += .milliseconds(50)
             #expect(machine.probeSucceeded(at: time) == nil)
         }
-        #expect(machine.probeFailed(at: time + .milliseconds(50)) == nil)
-        #expect(machine.probeFailed(at: time + .milliseconds(100))?.to == .degraded) // 2 of 102 lost ≥ 0.1 %
+        // One loss in 101 probes is ≥ 0.1 % of the loss window: degraded.
+        #expect(machine.probeFailed(at: time + .milliseconds(50)) == .init(from: .healthy, to: .degraded, reason: .lossInWindow))
+        #expect(machine.probeFailed(at: time + .milliseconds(100)) == nil)
         let down = machine.probeFailed(at: time + .milliseconds(100))
         #expect(down == .init(from: .degraded, to: .down, reason: .consecutiveFailures))
+    }
+
+    @Test func oneLossInAFullWindowIsBelowTheThreshold() {
+        var machine = TunnelHealthStateMachine(timing: Self.high)
+        var time = Duration.zero
+        for _ in 0..<6_000 {
+            time += .milliseconds(50)
+            _ = machine.probeSucceeded(at: time)
+        }
+        #expect(machine.totals(time).sent >= 5_900)
+        #expect(machine.probeFailed(at: time) == nil) // 1 in ~6,000 < 0.1 %
+        #expect(machine.state == .healthy)
     }
 
     @Test func recoveryIsSlowerThanFailure() {
