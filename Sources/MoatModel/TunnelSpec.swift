@@ -76,8 +76,12 @@ public struct TunnelSpec: Equatable, Sendable {
         guard interfaceAddress.isIPv4, interfaceAddress.length == 31 || interfaceAddress.length == 30 else {
             throw ValidationError(.invalidCIDR, "\(interfaceAddress) must be an IPv4 /31 or /30, one address for each side of the tunnel", field: "interface_address")
         }
-        guard customerEndpoint.isIPv4 == moatEndpoint.isIPv4 else {
-            throw ValidationError(.invalidAddress, "customer_endpoint and moat_endpoint must be of the same address family", field: "moat_endpoint")
+        // The edge's userspace GRE runs over IPv4 (inner packets may be IPv4 or IPv6).
+        guard customerEndpoint.isIPv4 else {
+            throw ValidationError(.invalidAddress, "customer_endpoint \(customerEndpoint) is IPv6: tunnel endpoints must be IPv4 (GRE over IPv6 is not supported yet)", field: "customer_endpoint")
+        }
+        guard moatEndpoint.isIPv4 else {
+            throw ValidationError(.invalidAddress, "moat_endpoint \(moatEndpoint) is IPv6: tunnel endpoints must be IPv4 (GRE over IPv6 is not supported yet)", field: "moat_endpoint")
         }
         if let target = healthCheck.target, target.isIPv4 != customerEndpoint.isIPv4 {
             throw ValidationError(.invalidAddress, "the health check target must be of the endpoints' address family", field: "health_check.target")

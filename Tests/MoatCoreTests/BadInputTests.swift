@@ -29,7 +29,8 @@ import Testing
         Case(body: #"{"name":"a-name-of-16-chr","customer_endpoint":"198.51.100.1","moat_endpoint":"192.0.2.1","interface_address":"10.0.0.0/31"}"#, status: 400, code: "invalid_value", field: "name"),
         Case(body: #"{"name":"gre1","customer_endpoint":"198.51.100.1","moat_endpoint":"192.0.2.1","interface_address":"10.0.0.0/31","health_check":{"rate":"fast"}}"#, status: 400, code: "invalid_value", field: "health_check.rate"),
         Case(body: #"{"name":"gre1","customer_endpoint":"198.51.100.1","moat_endpoint":"192.0.2.1","interface_address":"10.0.0.0/31","health_check":{"tpye":"reply"}}"#, status: 400, code: "unknown_field", field: "health_check.tpye"),
-        Case(body: #"{"name":"gre1","customer_endpoint":"2001:db8::1","moat_endpoint":"192.0.2.1","interface_address":"10.0.0.0/31"}"#, status: 400, code: "invalid_address", field: "moat_endpoint"),
+        Case(body: #"{"name":"gre1","customer_endpoint":"2001:db8::1","moat_endpoint":"192.0.2.1","interface_address":"10.0.0.0/31"}"#, status: 400, code: "invalid_address", field: "customer_endpoint"),
+        Case(body: #"{"name":"gre1","customer_endpoint":"192.0.2.9","moat_endpoint":"2001:db8::1","interface_address":"10.0.0.0/31"}"#, status: 400, code: "invalid_address", field: "moat_endpoint"),
     ]
 
     @Test(arguments: tunnelCases)

@@ -75,11 +75,11 @@ import Testing
     }
 
     @Test func edgeConfigsRoundTripThroughJSON() throws {
-        let spec = try TunnelSpec(json: json(#"{"name":"gre1","customer_endpoint":"2001:db8::1","moat_endpoint":"2001:db8::2","interface_address":"10.200.0.0/31"}"#))
+        let spec = try TunnelSpec(json: json(#"{"name":"gre1","customer_endpoint":"192.0.2.1","moat_endpoint":"198.51.100.2","interface_address":"10.200.0.0/31"}"#))
         let config = EdgeConfig(version: 7, location: "ams1", region: "WEUR", generatedAt: Date(timeIntervalSince1970: 1_800_000_000.125),
                                 tunnels: [Tunnel(accountID: "acc_1", spec: spec, at: Date(timeIntervalSince1970: 1_800_000_000))])
         let data = try MoatJSON.encoder().encode(config)
         #expect(try MoatJSON.decoder().decode(EdgeConfig.self, from: data) == config)
-        #expect(String(decoding: data, as: UTF8.self).contains(#""customer_endpoint":"2001:db8::1""#))
+        #expect(String(decoding: data, as: UTF8.self).contains(#""customer_endpoint":"192.0.2.1""#))
     }
 }
