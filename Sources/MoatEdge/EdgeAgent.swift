@@ -52,10 +52,12 @@ package actor EdgeAgent: Service {
     }
 
     let options: Options
-    let pipeline: ApplyPipeline
+    nonisolated let pipeline: ApplyPipeline
     let client: SyncClient
     let lastKnownGood: LastKnownGood
     package nonisolated let metrics: EdgeMetrics
+    /// Data-plane parts that render metrics of their own.
+    package nonisolated var metricsSources: [any MetricsTextSource] { pipeline.appliers.compactMap { $0 as? any MetricsTextSource } }
     var logger: Logger
 
     private var identity: EdgeIdentity?

@@ -15,8 +15,9 @@ package enum EdgeHTTP {
                             headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.get("/metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: agent.metrics.registry.emitToBuffer())))
+            var text = agent.metrics.registry.emitToBuffer()
+            for source in agent.metricsSources { text += Array(source.metricsText().utf8) }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "moat-edge"), logger: logger)
     }

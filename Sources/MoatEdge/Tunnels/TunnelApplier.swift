@@ -8,7 +8,7 @@ import Tunnels
 /// Programs the userspace GRE data path from the config: tunnels and routes into the
 /// forwarding table, route prefixes into the kernel (through the TUN device), and the TCP MSS
 /// clamp into nftables. Its probes' summaries and state changes go to core as telemetry.
-package final class TunnelApplier: ConfigApplier, TunnelHealthSource {
+package final class TunnelApplier: ConfigApplier, TunnelHealthSource, MetricsTextSource {
     package let name = "tunnels"
     package static let defaultDevice = "moat-gre"
     private let device: String
@@ -95,6 +95,47 @@ package final class TunnelApplier: ConfigApplier, TunnelHealthSource {
     }
 
     package var stateChanges: AsyncStream<TunnelStateChange> { changes }
+
+    /// The data path's counters and each tunnel's state, in the Prometheus text format.
+    package func metricsText() -> String {
+        guard let path = dataPath.withLock({ $0 }) else { return "" }
+        let counters = path.counters
+        var lines = [
+            "# HELP moat_edge_gre_packets_total Packets through the userspace GRE data path.",
+            "# TYPE moat_edge_gre_packets_total counter",
+            "moat_edge_gre_packets_total{direction=\"encapsulated\"} \(counters.encapsulated.load(ordering: .relaxed))",
+            "moat_edge_gre_packets_total{direction=\"decapsulated\"} \(counters.decapsulated.load(ordering: .relaxed))",
+            "# HELP moat_edge_gre_bytes_total Inner bytes through the userspace GRE data path.",
+            "# TYPE moat_edge_gre_bytes_total counter",
+            "moat_edge_gre_bytes_total{direction=\"encapsulated\"} \(counters.encapsulatedBytes.load(ordering: .relaxed))",
+            "moat_edge_gre_bytes_total{direction=\"decapsulated\"} \(counters.decapsulatedBytes.load(ordering: .relaxed))",
+            "# HELP moat_edge_gre_dropped_total Packets dropped: malformed or unexpected GRE, no route, failed sends.",
+            "# TYPE moat_edge_gre_dropped_total counter",
+        ]
+        for reason in GREPacket.DropReason.allCases {
+            lines.append("moat_edge_gre_dropped_total{reason=\"\(reason.rawValue)\"} \(counters.dropped(reason))")
+        }
+        lines.append("moat_edge_gre_dropped_total{reason=\"no_route\"} \(counters.noRoute.load(ordering: .relaxed))")
+        lines.append("moat_edge_gre_dropped_total{reason=\"send_error\"} \(counters.sendErrors.load(ordering: .relaxed))")
+        lines += [
+            "# HELP moat_edge_tunnel_probes_total Health probes sent and answers received.",
+            "# TYPE moat_edge_tunnel_probes_total counter",
+            "moat_edge_tunnel_probes_total{kind=\"sent\"} \(counters.probesSent.load(ordering: .relaxed))",
+            "moat_edge_tunnel_probes_total{kind=\"answered\"} \(counters.probeAnswers.load(ordering: .relaxed))",
+            "# HELP moat_edge_tunnel_state Each tunnel's health as this edge sees it: 0 healthy, 1 degraded, 2 down.",
+            "# TYPE moat_edge_tunnel_state gauge",
+        ]
+        for (tunnel, state) in path.states.sorted(by: { $0.key < $1.key }) {
+            let value = state == .healthy ? 0 : state == .degraded ? 1 : 2
+            lines.append("moat_edge_tunnel_state{tunnel=\"\(tunnel)\"} \(value)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// A data-plane part with metrics of its own, appended to the edge's `/metrics`.
+package protocol MetricsTextSource: Sendable {
+    func metricsText() -> String
 }
 
 /// A data-plane part whose probes report tunnel health.
