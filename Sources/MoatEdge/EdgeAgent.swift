@@ -67,6 +67,8 @@ package actor EdgeAgent: Service {
     private var lastError: String?
     /// Tunnel state changes whose immediate report failed; they go with the next periodic one.
     private var unsentStateChanges: [TunnelStateChange] = []
+    /// Probe summaries whose report failed, sent again with the next one (bounded).
+    private var unsentSamples: [TunnelHealthSample] = []
     private var reachedCore = false
 
     package init(options: Options, appliers: [any ConfigApplier] = [], http: HTTPClient = .shared, metrics: EdgeMetrics = EdgeMetrics(), logger: Logger = Logger(label: "moat.edge")) {
@@ -204,12 +206,16 @@ package actor EdgeAgent: Service {
             }
             let events = unsentStateChanges
             unsentStateChanges = []
-            let telemetry = EdgeTelemetry(ruleHits: hits, tunnelHealth: health.flatMap { $0.healthSamples() }, tunnelEvents: events)
+            let samples = unsentSamples + health.flatMap { $0.healthSamples() }
+            unsentSamples = []
+            let telemetry = EdgeTelemetry(ruleHits: hits, tunnelHealth: samples, tunnelEvents: events)
             do {
                 try await client.sendTelemetry(identity: identity, telemetry)
             } catch {
                 if Task.isCancelled { return }
+                // Core counts a resent sample once (same tunnel, edge and start).
                 unsentStateChanges = Array((events + unsentStateChanges).suffix(1000))
+                unsentSamples = Array(samples.suffix(10_000))
                 logger.warning("telemetry failed", metadata: ["error": "\(error)"])
             }
         }
