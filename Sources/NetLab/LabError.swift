@@ -1,8 +1,9 @@
-/// A lab request refused before any command ran. Failed commands throw LinuxNet's
-/// `CommandError` instead, which carries the command line and its stderr.
+/// A lab request refused before any command ran, or a lab process that did not do what the
+/// lab waited for. Failed commands throw LinuxNet's `CommandError` instead, which carries
+/// the command line and its stderr.
 package struct LabError: Error, Sendable, CustomStringConvertible {
     package struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String { case needsRoot, invalidName, unknownNamespace }
+        private enum Base: String { case needsRoot, invalidName, unknownNamespace, processFailed, timedOut }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
@@ -12,6 +13,10 @@ package struct LabError: Error, Sendable, CustomStringConvertible {
         package static let invalidName = Code(.invalidName)
         /// A namespace this lab did not make, or already tore down.
         package static let unknownNamespace = Code(.unknownNamespace)
+        /// A program the lab started or ran exited early, failed, or said something unexpected.
+        package static let processFailed = Code(.processFailed)
+        /// What the lab waited for did not happen in time.
+        package static let timedOut = Code(.timedOut)
 
         package var description: String { base.rawValue }
     }
