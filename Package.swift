@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "moat", targets: ["moat"]),
         .executable(name: "moat-bench-sync", targets: ["BenchSync"]),
         .executable(name: "moat-bench-firewall", targets: ["BenchFirewall"]),
+        .executable(name: "moat-bench-tunnels", targets: ["BenchTunnels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -101,6 +102,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/firewall/Sources"
+        ),
+        .executableTarget(
+            name: "BenchTunnels",
+            dependencies: [
+                "LinuxNet", "NetLab",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench/tunnels/Sources"
         ),
         .testTarget(name: "MoatModelTests", dependencies: ["MoatModel"]),
         .testTarget(name: "TunnelsTests", dependencies: ["Tunnels", "MoatModel", "NetLab"]),
