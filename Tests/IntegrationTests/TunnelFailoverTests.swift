@@ -25,13 +25,14 @@ struct TunnelFailoverTests {
 
     /// Tunnel 1 (priority 100) carries the stream until its GRE is dropped on the customer side;
     /// the stream moves to tunnel 2 (priority 200) within a bounded gap, and returns to tunnel 1
-    /// only once it is healthy again, with no switch in between. Tunnel 3, routed nowhere, loses
-    /// 1 % of its GRE at random all along and never goes down.
+    /// only once it is healthy again, with no switch in between. Tunnels 3 to 5, routed nowhere,
+    /// lose 1 % of their GRE at random all along and never go down (three of them, so that over
+    /// about 1,000 probes some are lost for sure: one tunnel alone sees none in 3 % of runs).
     @Test func aCutTunnelFailsOverAndTheStreamComesBackWithoutFlapping() async throws {
         guard Self.canRun("aCutTunnelFailsOverAndTheStreamComesBackWithoutFlapping") else { return }
         try await withLab { lab in
-            let net = try TunnelLab(lab: lab, moat: MoatBinary.path, tunnelCount: 3)
-            let (first, second, lossy) = (net.tunnels[0], net.tunnels[1], net.tunnels[2])
+            let net = try TunnelLab(lab: lab, moat: MoatBinary.path, tunnelCount: 5)
+            let (first, second, lossy) = (net.tunnels[0], net.tunnels[1], Array(net.tunnels[2...]))
             try net.startEndpoint()
             try net.startEdge()
             for tunnel in net.tunnels {
@@ -39,7 +40,9 @@ struct TunnelFailoverTests {
             }
             try net.createRoute(via: first, priority: 100)
             try net.createRoute(via: second, priority: 200)
-            try net.makeLossy(lossy, percent: 1)
+            for tunnel in lossy {
+                try net.makeLossy(tunnel, percent: 1)
+            }
             try net.waitForHealth([first: "healthy", second: "healthy"], timeout: .seconds(40))
             let watcher = HealthWatcher(net)
 
@@ -50,7 +53,7 @@ struct TunnelFailoverTests {
 
             // 1. The lowest priority carries everything.
             let steady = try net.carriedDuring { sleep(1) }
-            #expect(steady[first, default: 0] >= 800 && steady[second] == 0 && steady[lossy] == 0,
+            #expect(steady[first, default: 0] >= 800 && steady[second] == 0 && lossy.allSatisfy { steady[$0] == 0 },
                     "before the cut, per tunnel: \(Self.show(steady))")
 
             // 2. Tunnel 1's GRE dies on the customer side: the stream moves to tunnel 2.
@@ -106,11 +109,16 @@ struct TunnelFailoverTests {
             let firstStates = HealthWatcher.history(of: first.number, in: observations)
             #expect(firstStates == ["healthy", "down", "degraded", "healthy"], "tun1 went \(firstStates)")
             #expect(HealthWatcher.history(of: second.number, in: observations) == ["healthy"])
-            let lossyStates = HealthWatcher.history(of: lossy.number, in: observations)
-            #expect(!lossyStates.isEmpty && !lossyStates.contains("down"), "tun3 (1 % loss) went \(lossyStates)")
             let counters = try net.counters()
-            #expect(counters.dropped(lossy) > 0, "the 1 % loss rule never dropped a packet of tun3's \(counters.greIn(lossy))")
-            #expect(try net.healthStates()[lossy.number] != "down")
+            let now = try net.healthStates()
+            for tunnel in lossy {
+                let states = HealthWatcher.history(of: tunnel.number, in: observations)
+                print("TunnelFailoverTests: \(tunnel.name) lost \(counters.dropped(tunnel)) of \(counters.greIn(tunnel)) GRE packets and went \(states)")
+                #expect(!states.isEmpty && !states.contains("down") && now[tunnel.number] != "down",
+                        "\(tunnel.name) (1 % loss) went \(states), now \(now[tunnel.number] ?? "unknown")")
+            }
+            let dropped = lossy.map(counters.dropped).reduce(0, +)
+            #expect(dropped > 0, "the 1 % loss rules dropped nothing of \(lossy.map(counters.greIn).reduce(0, +)) GRE packets")
         }
     }
 
