@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "LinuxNet"),
         // GRE tunnels: codecs, health state machines, route selection (pure); the userspace data path.
         .target(name: "Tunnels", dependencies: ["MoatModel", "LinuxNet"]),
+        // BGP speaker: message codec and session state machine (pure).
+        .target(name: "BGP", dependencies: ["MoatModel"]),
         // Network namespaces for the lab and the integration tests.
         .target(name: "NetLab", dependencies: ["LinuxNet"]),
         // Control plane.
