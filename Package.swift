@@ -115,6 +115,7 @@ let package = Package(
         ),
         .testTarget(name: "MoatModelTests", dependencies: ["MoatModel"]),
         .testTarget(name: "TunnelsTests", dependencies: ["Tunnels", "MoatModel", "NetLab"]),
+        .testTarget(name: "BGPTests", dependencies: ["BGP", "MoatModel", "NetLab"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "MoatModel", "NetLab"]),
         .testTarget(
             name: "MoatCoreTests",
