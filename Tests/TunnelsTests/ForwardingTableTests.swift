@@ -64,4 +64,28 @@ import Testing
         let share = Double(onT2) / Double(flows)
         #expect(abs(share - 0.75) < 0.02, "t2 carries \(share)")
     }
+
+    /// When one of three equal tunnels goes down, only its flows move; the others stay put,
+    /// and they come back to exactly where they were when it recovers.
+    @Test func aTunnelLeavingTheTieMovesOnlyItsOwnFlows() {
+        let tunnels = Self.tunnels + [Self.tunnel("t3", customer: "192.0.2.3", inside: "10.100.0.4/31")]
+        let table = ForwardingTable(tunnels: tunnels, routes: [
+            Self.route("r1", "203.0.113.0/24", tunnel: "t1", priority: 100),
+            Self.route("r2", "203.0.113.0/24", tunnel: "t2", priority: 100),
+            Self.route("r3", "203.0.113.0/24", tunnel: "t3", priority: 100),
+        ])
+        let t3 = table.endpoints.firstIndex { $0.tunnelID == "t3" }!
+        var down = [0, 0, 0]
+        down[t3] = TunnelState.down.penalty
+        var moved = 0
+        var counts = [0, 0, 0]
+        for flow in (0..<9_000).map({ UInt64($0) &* 0x9e37_79b9_7f4a_7c15 }) {
+            let before = table.select(v4: 0xcb00_710a, flow: flow, penalties: [0, 0, 0])!
+            let after = table.select(v4: 0xcb00_710a, flow: flow, penalties: down)!
+            counts[before] += 1
+            if before != t3 { #expect(after == before) } else { moved += 1; #expect(after != t3) }
+        }
+        #expect(counts.allSatisfy { abs($0 - 3_000) < 250 }, "\(counts)")
+        #expect(moved == counts[t3])
+    }
 }

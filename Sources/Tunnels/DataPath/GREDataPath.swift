@@ -12,7 +12,7 @@ import Synchronization
 package final class GREDataPath: Sendable {
     package let device: TunDevice
     package let counters = GRECounters()
-    private let gre: RawIPv4Socket
+    private let gre: GRESocket
     private let icmp: RawIPv4Socket
     private let forwarding = Mutex(Forwarding())
     private let prober = Mutex(TunnelProber())
@@ -31,7 +31,7 @@ package final class GREDataPath: Sendable {
     /// the loops. `onChange` is called, on a data-path thread, at every tunnel state change.
     package init(deviceName: String, onChange: @escaping @Sendable (TunnelStateChange) -> Void) throws {
         device = try TunDevice(name: deviceName)
-        gre = try RawIPv4Socket(ipProtocol: Int32(IPv4Header.protocolGRE), headerIncluded: true)
+        gre = try GRESocket(counters: counters)
         icmp = try RawIPv4Socket(ipProtocol: Int32(IPv4Header.protocolICMP), headerIncluded: true)
         self.onChange = onChange
         let loops: [(String, @Sendable () -> Void)] = [
@@ -101,15 +101,8 @@ package final class GREDataPath: Sendable {
                 counters.noRoute.add(1, ordering: .relaxed)
                 continue
             }
-            let length = GREPacket.encapsulate(in: buffer, innerLength: count, innerIsIPv6: v6 != nil,
-                                               source: endpoint.moatEndpoint, destination: endpoint.customerEndpoint, ttl: endpoint.ttl)
-            do {
-                try gre.send(UnsafeRawBufferPointer(rebasing: buffer[0..<length]), to: endpoint.customerEndpoint)
-                counters.encapsulated.add(1, ordering: .relaxed)
-                counters.encapsulatedBytes.add(UInt64(count), ordering: .relaxed)
-            } catch {
-                counters.sendErrors.add(1, ordering: .relaxed)
-            }
+            gre.send(buffer, innerLength: count, innerIsIPv6: v6 != nil, source: endpoint.moatEndpoint,
+                     destination: endpoint.customerEndpoint, ttl: endpoint.ttl)
         }
     }
 
@@ -117,32 +110,15 @@ package final class GREDataPath: Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_600, alignment: 8)
         defer { buffer.deallocate() }
         while isRunning {
-            guard let count = try? gre.receive(into: buffer), count > 0 else { continue }
-            let packet = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            switch GREPacket.decapsulate(packet) {
-            case .failure(let reason):
-                counters.drop(reason)
-            case .success(let decapsulated):
-                let known = forwarding.withLock {
-                    $0.table.tunnel(outerSource: decapsulated.outerSource, outerDestination: decapsulated.outerDestination) != nil
-                }
-                guard known else {
-                    counters.drop(.unknownTunnel)
-                    continue
-                }
-                let inner = UnsafeRawBufferPointer(rebasing: packet[decapsulated.innerOffset..<(decapsulated.innerOffset + decapsulated.innerLength)])
-                if !decapsulated.isIPv6, let reply = ProbePacket.reply(inner) {
-                    handle(reply)
-                    continue
-                }
-                do {
-                    try device.write(inner)
-                    counters.decapsulated.add(1, ordering: .relaxed)
-                    counters.decapsulatedBytes.add(UInt64(inner.count), ordering: .relaxed)
-                } catch {
-                    counters.sendErrors.add(1, ordering: .relaxed)
-                }
+            let received = gre.receive(into: buffer) { source, destination in
+                forwarding.withLock { $0.table.tunnel(outerSource: source, outerDestination: destination) != nil }
             }
+            guard let (inner, isIPv6) = received else { continue }
+            if !isIPv6, let reply = ProbePacket.reply(inner) {
+                handle(reply)
+                continue
+            }
+            gre.deliver(inner, to: device)
         }
     }
 
@@ -168,12 +144,9 @@ package final class GREDataPath: Sendable {
             for probe in probes {
                 guard let endpoint = forwarding.withLock({ forwarding in forwarding.index[probe.tunnelID].map { forwarding.table.endpoints[$0] } }) else { continue }
                 probe.packet.write(to: inner)
-                let length = GREPacket.encapsulate(in: buffer, innerLength: ProbePacket.length, innerIsIPv6: false,
-                                                   source: endpoint.moatEndpoint, destination: endpoint.customerEndpoint, ttl: endpoint.ttl)
-                if (try? gre.send(UnsafeRawBufferPointer(rebasing: buffer[0..<length]), to: endpoint.customerEndpoint)) != nil {
+                if gre.send(buffer, innerLength: ProbePacket.length, innerIsIPv6: false, source: endpoint.moatEndpoint,
+                            destination: endpoint.customerEndpoint, ttl: endpoint.ttl, countAsTraffic: false) {
                     counters.probesSent.add(1, ordering: .relaxed)
-                } else {
-                    counters.sendErrors.add(1, ordering: .relaxed)
                 }
             }
             usleep(2_000)

@@ -25,13 +25,13 @@ package final class GREEndpoint: Sendable {
     private let devices: [TunDevice]
     private let specs: [TunnelSpec]
     private let byOuter: [UInt64: Int]
-    private let gre: RawIPv4Socket
+    private let gre: GRESocket
     private let running = Atomic<Bool>(true)
 
     package init(tunnels: [TunnelSpec]) throws {
         specs = tunnels
         devices = try tunnels.map { try TunDevice(name: $0.name) }
-        gre = try RawIPv4Socket(ipProtocol: Int32(IPv4Header.protocolGRE), headerIncluded: true)
+        gre = try GRESocket(counters: counters)
         var byOuter: [UInt64: Int] = [:]
         for (index, spec) in tunnels.enumerated() { byOuter[ForwardingTable.outerKey(source: spec.remote, destination: spec.local)] = index }
         self.byOuter = byOuter
@@ -57,41 +57,22 @@ package final class GREEndpoint: Sendable {
         let inner = UnsafeMutableRawBufferPointer(rebasing: buffer[GREPacket.overhead...])
         while isRunning {
             guard let count = try? device.read(into: inner), count > 0 else { continue }
-            let length = GREPacket.encapsulate(in: buffer, innerLength: count, innerIsIPv6: inner[0] >> 4 == 6,
-                                               source: spec.local, destination: spec.remote, ttl: spec.ttl)
-            do {
-                try gre.send(UnsafeRawBufferPointer(rebasing: buffer[0..<length]), to: spec.remote)
-                counters.encapsulated.add(1, ordering: .relaxed)
-                counters.encapsulatedBytes.add(UInt64(count), ordering: .relaxed)
-            } catch {
-                counters.sendErrors.add(1, ordering: .relaxed)
-            }
+            gre.send(buffer, innerLength: count, innerIsIPv6: inner[0] >> 4 == 6, source: spec.local, destination: spec.remote, ttl: spec.ttl)
         }
     }
 
     private func decapsulationLoop() {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_600, alignment: 8)
         defer { buffer.deallocate() }
+        var tunnel = 0
         while isRunning {
-            guard let count = try? gre.receive(into: buffer), count > 0 else { continue }
-            let packet = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            switch GREPacket.decapsulate(packet) {
-            case .failure(let reason):
-                counters.drop(reason)
-            case .success(let decapsulated):
-                guard let index = byOuter[ForwardingTable.outerKey(source: decapsulated.outerSource, destination: decapsulated.outerDestination)] else {
-                    counters.drop(.unknownTunnel)
-                    continue
-                }
-                let inner = UnsafeRawBufferPointer(rebasing: packet[decapsulated.innerOffset..<(decapsulated.innerOffset + decapsulated.innerLength)])
-                do {
-                    try devices[index].write(inner)
-                    counters.decapsulated.add(1, ordering: .relaxed)
-                    counters.decapsulatedBytes.add(UInt64(inner.count), ordering: .relaxed)
-                } catch {
-                    counters.sendErrors.add(1, ordering: .relaxed)
-                }
+            let received = gre.receive(into: buffer) { source, destination in
+                guard let index = byOuter[ForwardingTable.outerKey(source: source, destination: destination)] else { return false }
+                tunnel = index
+                return true
             }
+            guard let (inner, _) = received else { continue }
+            gre.deliver(inner, to: devices[tunnel])
         }
     }
 }

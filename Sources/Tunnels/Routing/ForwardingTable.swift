@@ -1,10 +1,12 @@
+import Foundation
 import MoatModel
 
 /// Which tunnel carries a packet (DESIGN.md "Tunnels and health checks").
 ///
 /// The longest prefix with routes decides; among its routes the lowest effective priority
 /// (priority plus the tunnel's health penalty) wins; routes tied on that share flows by
-/// weight, picked with a stable flow hash so that a flow stays on its tunnel. Unhealthy
+/// weight with weighted rendezvous hashing of the flow hash and the tunnel: a flow stays on
+/// its tunnel, and when one tunnel leaves the tie (or joins it) only its own flows move. Unhealthy
 /// tunnels are penalised, never removed: with every tunnel down, traffic still takes the best.
 package struct ForwardingTable: Sendable {
     /// A tunnel as the data path needs it.
@@ -15,6 +17,8 @@ package struct ForwardingTable: Sendable {
         package var customerEndpoint: UInt32
         package var ttl: UInt8
         package var mtu: Int
+        /// A stable hash of the tunnel's ID, mixed with the flow hash to rank tunnels.
+        var seed: UInt64 = 0
     }
 
     struct Candidate: Sendable {
@@ -39,7 +43,7 @@ package struct ForwardingTable: Sendable {
             guard case .v4(let moat) = tunnel.moatEndpoint, case .v4(let customer) = tunnel.customerEndpoint else { continue }
             index[tunnel.id] = endpoints.count
             endpoints.append(Endpoint(tunnelID: tunnel.id, name: tunnel.name, moatEndpoint: moat, customerEndpoint: customer,
-                                      ttl: UInt8(clamping: tunnel.ttl), mtu: tunnel.mtu))
+                                      ttl: UInt8(clamping: tunnel.ttl), mtu: tunnel.mtu, seed: Self.seed(tunnel.id)))
         }
         var v4 = [[UInt32: [Candidate]]](repeating: [:], count: 33)
         var v6 = [[UInt128: [Candidate]]](repeating: [:], count: 129)
@@ -66,14 +70,14 @@ package struct ForwardingTable: Sendable {
     /// given each tunnel's health penalty; nil when no route covers the destination.
     package func select(v4 destination: UInt32, flow: UInt64, penalties: [Int]) -> Int? {
         for length in v4Lengths {
-            if let candidates = v4[length][Self.mask(destination, length)] { return Self.pick(candidates, flow: flow, penalties: penalties) }
+            if let candidates = v4[length][Self.mask(destination, length)] { return pick(candidates, flow: flow, penalties: penalties) }
         }
         return nil
     }
 
     package func select(v6 destination: UInt128, flow: UInt64, penalties: [Int]) -> Int? {
         for length in v6Lengths {
-            if let candidates = v6[length][Self.mask(destination, length)] { return Self.pick(candidates, flow: flow, penalties: penalties) }
+            if let candidates = v6[length][Self.mask(destination, length)] { return pick(candidates, flow: flow, penalties: penalties) }
         }
         return nil
     }
@@ -91,26 +95,40 @@ package struct ForwardingTable: Sendable {
         return result.sorted()
     }
 
-    static func pick(_ candidates: [Candidate], flow: UInt64, penalties: [Int]) -> Int {
+    func pick(_ candidates: [Candidate], flow: UInt64, penalties: [Int]) -> Int {
         var best = Int.max
-        var total = 0
         for candidate in candidates {
-            let effective = candidate.priority + (candidate.tunnel < penalties.count ? penalties[candidate.tunnel] : 0)
-            if effective < best {
-                best = effective
-                total = candidate.weight
-            } else if effective == best {
-                total += candidate.weight
-            }
+            best = min(best, candidate.priority + (candidate.tunnel < penalties.count ? penalties[candidate.tunnel] : 0))
         }
-        var point = Int(flow % UInt64(total))
+        var chosen = candidates[0].tunnel
+        var top = -Double.infinity
         for candidate in candidates {
             let effective = candidate.priority + (candidate.tunnel < penalties.count ? penalties[candidate.tunnel] : 0)
             guard effective == best else { continue }
-            if point < candidate.weight { return candidate.tunnel }
-            point -= candidate.weight
+            // Weighted rendezvous: score = weight / -ln(u), u uniform in (0, 1) from (flow, tunnel).
+            let mixed = Self.mix(flow ^ endpoints[candidate.tunnel].seed)
+            let uniform = (Double(mixed >> 11) + 0.5) / Double(1 << 53)
+            let score = Double(candidate.weight) / -log(uniform)
+            if score > top || (score == top && candidate.tunnel < chosen) {
+                top = score
+                chosen = candidate.tunnel
+            }
         }
-        return candidates[0].tunnel
+        return chosen
+    }
+
+    static func seed(_ id: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return mix(hash)
+    }
+
+    /// SplitMix64's finaliser.
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
     }
 
     static func mask(_ address: UInt32, _ length: Int) -> UInt32 {
