@@ -39,7 +39,7 @@ struct SessionHarness {
         return actions
     }
 
-    /// Drives a fresh machine to Established with a peer OPEN of `holdTime`.
+    /// Drives a fresh machine to Established, the peer answering with `open`.
     mutating func establish(peer open: OpenMessage) {
         event { $0.manualStart() }
         event { $0.connectionConfirmed() }
