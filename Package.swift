@@ -33,7 +33,7 @@ let package = Package(
         // GRE tunnels: codecs, health state machines, route selection (pure); the userspace data path.
         .target(name: "Tunnels", dependencies: ["MoatModel", "LinuxNet"]),
         // BGP speaker: message codec and session state machine (pure).
-        .target(name: "BGP", dependencies: ["MoatModel"]),
+        .target(name: "BGP", dependencies: ["MoatModel", "LinuxNet"]),
         // Network namespaces for the lab and the integration tests.
         .target(name: "NetLab", dependencies: ["LinuxNet"]),
         // Control plane.
@@ -131,7 +131,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "IntegrationTests", dependencies: ["NetLab", "LinuxNet", "MoatClient", "MoatModel", "Firewall"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["NetLab", "LinuxNet", "MoatClient", "MoatModel", "Firewall", "BGP"]),
     ],
     swiftLanguageModes: [.v5]
 )
