@@ -7,7 +7,7 @@ import Synchronization
 import Testing
 
 /// Moat's BGP speaker against BIRD 2 as the upstream router, in network namespaces: the session
-/// reaches Established, BIRD's table shows exactly the announced IPv4 prefixes with Moat's AS
+/// reaches Established, BIRD's table shows exactly the announced IPv4 and IPv6 prefixes with Moat's AS
 /// path, next hop and communities, a changed announcement shows up there, and a wrong TCP MD5
 /// key gives no session.
 @Suite(.serialized, .timeLimit(.minutes(2)))
@@ -32,6 +32,7 @@ struct BGPInteropTests {
             hold time 9;
             \(md5.map { "password \"\($0)\";" } ?? "")
             ipv4 { import all; export none; };
+            ipv6 { import all; export none; };
         }
         """
     }
@@ -43,7 +44,7 @@ struct BGPInteropTests {
             do {
                 try NetworkNamespace.enter(namespace.name)
                 let configuration = SessionConfiguration(localAS: 65010, peerAS: 64512, identifier: 0x0a5a_0002, holdTime: 9,
-                                                         connectRetryTime: .seconds(1), idleHoldTime: .seconds(1), families: [.ipv4Unicast])
+                                                         connectRetryTime: .seconds(1), idleHoldTime: .seconds(1), families: [.ipv4Unicast, .ipv6Unicast])
                 let runner = BGPSessionRunner(configuration: configuration,
                                               peer: .init(address: 0x0a5a_0001, localAddress: 0x0a5a_0002, md5Key: md5),
                                               announcement: announcement)
@@ -66,6 +67,8 @@ struct BGPInteropTests {
             let link = try lab.addLink(upstream, interface: "eth0", to: edge, interface: "eth0")
             try lab.addAddress("10.90.0.1/30", to: link.a)
             try lab.addAddress("10.90.0.2/30", to: link.b)
+            try lab.addAddress("2001:db8:90::1/64", to: link.a)
+            try lab.addAddress("2001:db8:90::2/64", to: link.b)
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("moat-bird-\(UUID().uuidString.prefix(8))").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -92,26 +95,29 @@ struct BGPInteropTests {
     @Test func birdLearnsTheAnnouncedPrefixesAndTheirChanges() async throws {
         guard Self.canRun("birdLearnsTheAnnouncedPrefixesAndTheirChanges") else { return }
         try await Self.withBIRD(md5Bird: "s3cret") { _, _, edge, routes in
-            let announcement = Announcement(prefixes: [CIDR("203.0.113.0/24")!, CIDR("198.51.100.0/24")!],
-                                            nextHopV4: IPAddress("10.90.0.2"), communities: [Community(65010, 100)])
+            let announcement = Announcement(prefixes: [CIDR("203.0.113.0/24")!, CIDR("198.51.100.0/24")!, CIDR("2001:db8:1000::/48")!],
+                                            nextHopV4: IPAddress("10.90.0.2"), nextHopV6: IPAddress("2001:db8:90::2"),
+                                            communities: [Community(65010, 100)])
             let speaker = try Self.startSpeaker(in: edge, md5: "s3cret", announcement: announcement)
             defer { speaker.stop() }
             try Self.waitFor("Established and both prefixes in BIRD", timeout: .seconds(20)) {
                 let table = try routes()
-                return table.contains("203.0.113.0/24") && table.contains("198.51.100.0/24")
+                return table.contains("203.0.113.0/24") && table.contains("198.51.100.0/24") && table.contains("2001:db8:1000::/48")
             }
             #expect(speaker.state == .established)
             let table = try routes()
             #expect(table.contains("BGP.as_path: 65010"), "\(table)")
             #expect(table.contains("BGP.next_hop: 10.90.0.2"), "\(table)")
+            #expect(table.contains("BGP.next_hop: 2001:db8:90::2"), "\(table)") // MP_REACH_NLRI (RFC 4760)
             #expect(table.contains("(65010,100)"), "\(table)")
 
             // Withdraw one, add another: BIRD's table follows.
             let start = ContinuousClock.now
-            speaker.update(Announcement(prefixes: [CIDR("203.0.113.0/24")!, CIDR("192.0.2.0/24")!], nextHopV4: IPAddress("10.90.0.2")))
+            speaker.update(Announcement(prefixes: [CIDR("203.0.113.0/24")!, CIDR("192.0.2.0/24")!], nextHopV4: IPAddress("10.90.0.2"),
+                                        nextHopV6: IPAddress("2001:db8:90::2")))
             try Self.waitFor("the change in BIRD", timeout: .seconds(5)) {
                 let table = try routes()
-                return table.contains("192.0.2.0/24") && !table.contains("198.51.100.0/24")
+                return table.contains("192.0.2.0/24") && !table.contains("198.51.100.0/24") && !table.contains("2001:db8:1000::/48")
             }
             #expect(ContinuousClock.now - start < .seconds(1))
         }
