@@ -1,3 +1,5 @@
+import MoatModel
+
 /// Which servers of a location announce which prefixes, when the location's router accepts at
 /// most `limit` prefixes from each server (DESIGN.md "BGP").
 ///
@@ -78,15 +80,12 @@ public struct PrefixAssignment: Equatable, Sendable {
         byServer.filter { $0.value.contains(prefix) }.map(\.key).sorted()
     }
 
-    /// FNV-1a over both strings, then SplitMix64's finaliser: the same in every process.
+    /// ``StableHash`` of both strings with a separator: the same in every process.
     static func hash(_ prefix: String, _ server: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in prefix.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        hash = (hash ^ 0xff) &* 0x0000_0100_0000_01b3
-        for byte in server.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        var z = hash
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
+        var hash = StableHash()
+        hash.add(prefix)
+        hash.add(0xff)
+        hash.add(server)
+        return hash.value
     }
 }

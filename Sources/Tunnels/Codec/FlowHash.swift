@@ -1,15 +1,13 @@
+import MoatModel
+
 /// A stable hash of an inner packet's flow (addresses, protocol and, for TCP and UDP, ports),
 /// so that every packet of a flow takes the same tunnel, in every process and every run.
 package enum FlowHash {
-    /// FNV-1a (64 bit) over the flow fields, then a final mix. Not Swift's `Hasher`: that one
-    /// is seeded per process.
+    /// ``StableHash`` over the flow fields.
     package static func of(_ packet: UnsafeRawBufferPointer) -> UInt64 {
         guard packet.count >= 1 else { return 0 }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        @inline(__always) func mix(_ byte: UInt8) {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
+        var hash = StableHash()
+        @inline(__always) func mix(_ byte: UInt8) { hash.add(byte) }
         if packet[0] >> 4 == 4, let ip = IPv4Header(packet) {
             for index in 12..<20 { mix(packet[index]) }
             mix(ip.ipProtocol)
@@ -25,11 +23,7 @@ package enum FlowHash {
                 for index in 40..<44 { mix(packet[index]) }
             }
         }
-        // Final avalanche (SplitMix64's), so that `hash % weight` uses every input bit.
-        var z = hash
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
+        return hash.value
     }
 
     /// The destination address of an inner packet: IPv4 in the low 32 bits, or IPv6.

@@ -117,19 +117,9 @@ package struct ForwardingTable: Sendable {
         return chosen
     }
 
-    static func seed(_ id: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return mix(hash)
-    }
+    static func seed(_ id: String) -> UInt64 { StableHash.of(id) }
 
-    /// SplitMix64's finaliser.
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9e37_79b9_7f4a_7c15
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
+    static func mix(_ value: UInt64) -> UInt64 { StableHash.finalize(value &+ 0x9e37_79b9_7f4a_7c15) }
 
     static func mask(_ address: UInt32, _ length: Int) -> UInt32 {
         length == 0 ? 0 : address & ~UInt32(0) << (32 - length)
