@@ -29,7 +29,7 @@ package final class RawIPv4Socket: @unchecked Sendable {
 
     /// Reads one packet (IPv4 header included); 0 when nothing arrived within `pollTimeout` ms.
     package func receive(into buffer: UnsafeMutableRawBufferPointer, pollTimeout: Int32 = 200) throws(SystemCallError) -> Int {
-        try FileDescriptorIO.read(fd, into: buffer, pollTimeout: pollTimeout, call: "recv raw \(ipProtocol)")
+        try FileDescriptorIO.read(fd, into: buffer, pollTimeout: pollTimeout, call: "recv raw \(ipProtocol)") ?? 0
     }
 
     /// Sends `packet` to `destination` (an IPv4 address in host byte order).

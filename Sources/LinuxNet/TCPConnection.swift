@@ -31,16 +31,7 @@ package final class TCPConnection: @unchecked Sendable {
 
     /// Reads what is there, waiting at most `pollTimeout` ms: nil on timeout, empty at end of stream.
     package func read(into buffer: UnsafeMutableRawBufferPointer, pollTimeout: Int32) throws(SystemCallError) -> Int? {
-        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&entry, 1, pollTimeout)
-        if ready == 0 || (ready < 0 && errno == EINTR) { return nil }
-        if ready < 0 { throw SystemCallError(call: "poll", errno: errno) }
-        let count = recv(fd, buffer.baseAddress, buffer.count, 0)
-        if count < 0 {
-            if errno == EINTR || errno == EAGAIN { return nil }
-            throw SystemCallError(call: "recv", errno: errno)
-        }
-        return count
+        try FileDescriptorIO.read(fd, into: buffer, pollTimeout: pollTimeout, call: "recv")
     }
 
     package func write(_ bytes: [UInt8]) throws(SystemCallError) {

@@ -37,7 +37,7 @@ package final class TunDevice: @unchecked Sendable {
 
     /// Reads one packet into `buffer`; 0 when nothing arrived within `pollTimeout` milliseconds.
     package func read(into buffer: UnsafeMutableRawBufferPointer, pollTimeout: Int32 = 200) throws(SystemCallError) -> Int {
-        try FileDescriptorIO.read(fd, into: buffer, pollTimeout: pollTimeout, call: "read \(name)")
+        try FileDescriptorIO.read(fd, into: buffer, pollTimeout: pollTimeout, call: "read \(name)") ?? 0
     }
 
     /// Writes one packet to the kernel.
@@ -66,19 +66,20 @@ package struct SystemCallError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Poll-then-read, shared by the TUN device and raw sockets.
+/// Poll-then-read, shared by the TUN device, raw sockets and TCP connections: nil when nothing
+/// arrived within `pollTimeout` ms (or a signal interrupted the wait), else what `read` returned.
 enum FileDescriptorIO {
-    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, pollTimeout: Int32, call: String) throws(SystemCallError) -> Int {
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, pollTimeout: Int32, call: String) throws(SystemCallError) -> Int? {
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let ready = poll(&entry, 1, pollTimeout)
-        if ready == 0 { return 0 }
+        if ready == 0 { return nil }
         if ready < 0 {
-            if errno == EINTR { return 0 }
+            if errno == EINTR { return nil }
             throw SystemCallError(call: "poll (\(call))", errno: errno)
         }
         let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
         if count < 0 {
-            if errno == EINTR || errno == EAGAIN { return 0 }
+            if errno == EINTR || errno == EAGAIN { return nil }
             throw SystemCallError(call: call, errno: errno)
         }
         return count

@@ -56,10 +56,10 @@ package final class TunnelApplier: ConfigApplier, TunnelHealthSource, MetricsTex
     package func commit(_ config: EdgeConfig) async throws {
         guard !config.tunnels.isEmpty || dataPath.withLock({ $0 != nil }) else { return }
         let dataPath = try opened()
-        dataPath.configure(tunnels: config.tunnels, routes: config.routes)
+        let prefixes = dataPath.configure(tunnels: config.tunnels, routes: config.routes)
         let smallest = config.tunnels.map(\.mtu).min() ?? TunnelSpec.maximumMTU
         try IPRoute.setLink(device, mtu: smallest)
-        let wanted = Set(ForwardingTable(tunnels: config.tunnels, routes: config.routes).prefixes.map(\.description))
+        let wanted = Set(prefixes.map(\.description))
         let present = Set(try IPRoute.routes(device: device))
         for prefix in wanted.subtracting(present).sorted() { try IPRoute.replaceRoute(prefix, device: device) }
         for prefix in present.subtracting(wanted).sorted() { try IPRoute.deleteRoute(prefix, device: device) }

@@ -49,8 +49,10 @@ package final class GREDataPath: Sendable {
         started.forEach { $0.start() }
     }
 
-    /// Installs a new set of tunnels and routes. Probing of unchanged tunnels carries on.
-    package func configure(tunnels: [Tunnel], routes: [Route]) {
+    /// Installs a new set of tunnels and routes, and returns the prefixes the kernel must route
+    /// into the device. Probing of unchanged tunnels carries on.
+    @discardableResult
+    package func configure(tunnels: [Tunnel], routes: [Route]) -> [CIDR] {
         let table = ForwardingTable(tunnels: tunnels, routes: routes)
         let now = elapsed
         let states = prober.withLock { prober in
@@ -62,6 +64,7 @@ package final class GREDataPath: Sendable {
             forwarding.index = Dictionary(uniqueKeysWithValues: table.endpoints.enumerated().map { ($1.tunnelID, $0) })
             forwarding.penalties = table.endpoints.map { states[$0.tunnelID]?.penalty ?? 0 }
         }
+        return table.prefixes
     }
 
     /// Each probed tunnel's current state.
