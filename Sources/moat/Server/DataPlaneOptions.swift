@@ -39,6 +39,7 @@ struct DataPlaneOptions: ParsableArguments {
         case .on:
             guard SystemUser.isRoot else { throw ValidationError("--tunnels on needs root to open a TUN device and raw sockets") }
             guard Command.isInstalled("ip") else { throw ValidationError("--tunnels on needs ip: apt-get install iproute2") }
+            guard Nft.isInstalled else { throw ValidationError("--tunnels on needs nft for the TCP MSS clamp: apt-get install nftables") }
             appliers.append(try TunnelApplier(openNow: true, logger: logger))
         case .auto:
             if SystemUser.isRoot && Command.isInstalled("ip") && Nft.isInstalled {
