@@ -107,7 +107,10 @@ struct TunnelFailoverTests {
 
             // What the health API showed while it happened.
             let firstStates = HealthWatcher.history(of: first.number, in: observations)
-            #expect(firstStates == ["healthy", "down", "degraded", "healthy"], "tun1 went \(firstStates)")
+            // The cut's first lost probe degrades tun1 (one loss is ≥ 0.1 % of a short window)
+            // about 100 ms before its retries fail and it goes down; the 200 ms poll may see that.
+            #expect([["healthy", "down", "degraded", "healthy"], ["healthy", "degraded", "down", "degraded", "healthy"]].contains(firstStates),
+                    "tun1 went \(firstStates)")
             #expect(HealthWatcher.history(of: second.number, in: observations) == ["healthy"])
             let counters = try net.counters()
             let now = try net.healthStates()
