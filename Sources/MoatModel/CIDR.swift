@@ -80,7 +80,8 @@ public struct CIDR: Hashable, Sendable, Comparable {
         contains(other) || other.contains(self)
     }
 
-    static func mask(_ address: IPAddress, _ length: Int) -> IPAddress {
+    /// The network address of `address` with `length` prefix bits kept.
+    public static func mask(_ address: IPAddress, _ length: Int) -> IPAddress {
         let width = address.bitWidth
         let hostBits = width - length
         let value = address.numeric

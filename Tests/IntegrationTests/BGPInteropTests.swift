@@ -46,7 +46,7 @@ struct BGPInteropTests {
                 let configuration = SessionConfiguration(localAS: 65010, peerAS: 64512, identifier: 0x0a5a_0002, holdTime: 9,
                                                          connectRetryTime: .seconds(1), idleHoldTime: .seconds(1), families: [.ipv4Unicast, .ipv6Unicast])
                 let runner = BGPSessionRunner(configuration: configuration,
-                                              peer: .init(address: 0x0a5a_0001, localAddress: 0x0a5a_0002, md5Key: md5),
+                                              peer: .init(address: .v4(0x0a5a_0001), localAddress: .v4(0x0a5a_0002), md5Key: md5),
                                               announcement: announcement)
                 result.withLock { $0 = .success(runner) }
             } catch {

@@ -59,6 +59,18 @@ package struct SessionStateMachine: Sendable {
         }
     }
 
+    /// Stops because the speaker restarts: closes the connection without a NOTIFICATION, so a
+    /// peer that negotiated graceful restart keeps our routes while we are away (RFC 4724 §4.2).
+    package mutating func restartStop() -> [Action] {
+        started = false
+        switch state {
+        case .idle:
+            return stopTimers([.idleHold])
+        case .connect, .active, .openSent, .openConfirm, .established:
+            return enterIdle(.manualStop, notification: nil)
+        }
+    }
+
     // MARK: TCP events (RFC 4271 Events 16, 17, 18)
 
     /// A TCP connection to the peer is up, whichever side opened it.
