@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "MoatEdge",
             dependencies: [
-                "MoatModel", "LinuxNet", "MoatClient", "Firewall", "Tunnels",
+                "MoatModel", "LinuxNet", "MoatClient", "Firewall", "Tunnels", "BGP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -81,6 +81,7 @@ let package = Package(
             dependencies: [
                 "MoatCore", "MoatEdge", "MoatClient", "MoatModel", "Firewall", "LinuxNet", "Tunnels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

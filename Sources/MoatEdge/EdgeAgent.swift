@@ -22,6 +22,8 @@ package actor EdgeAgent: Service {
         package var telemetryInterval: Duration = .seconds(10)
         /// Called after each config applied (the benchmark measures with it).
         package var onApplied: (@Sendable (Int) -> Void)?
+        /// Told of every answer from core (the BGP part withdraws when core is silent too long).
+        package var contact: CoreContact?
 
         package init(coreURL: String, dataDirectory: URL, location: String?, enrollToken: String?, agentVersion: String) {
             self.coreURL = coreURL
@@ -159,6 +161,7 @@ package actor EdgeAgent: Service {
                 }
                 let next = try await client.next(identity: identity, seen: seen, applied: current?.version, wait: options.pollWait)
                 lastSync = Date()
+                options.contact?.touch()
                 if !reachedCore {
                     reachedCore = true
                     metrics.runningFromDisk.set(to: 0)

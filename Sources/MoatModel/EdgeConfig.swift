@@ -20,16 +20,23 @@ public struct EdgeConfig: Codable, Equatable, Sendable {
     public var firewallRules: [FirewallRule]
     /// Those accounts' IP lists.
     public var firewallLists: [FirewallList]
+    /// The location's BGP peers, MD5 keys included; each edge runs those that apply to it.
+    public var bgpPeers: [BGPPeer]
+    /// The enrolled edges of the location, sorted: where a router limits the prefixes it takes
+    /// from each server, every edge computes the same spread of prefixes over them.
+    public var edges: [String]
 
     enum CodingKeys: String, CodingKey {
-        case version, location, region, prefixes, tunnels, routes
+        case version, location, region, prefixes, tunnels, routes, edges
         case generatedAt = "generated_at"
         case firewallRules = "firewall_rules"
         case firewallLists = "firewall_lists"
+        case bgpPeers = "bgp_peers"
     }
 
     public init(version: Int, location: String, region: String, generatedAt: Date, prefixes: [Prefix] = [], tunnels: [Tunnel] = [],
-                routes: [Route] = [], firewallRules: [FirewallRule] = [], firewallLists: [FirewallList] = []) {
+                routes: [Route] = [], firewallRules: [FirewallRule] = [], firewallLists: [FirewallList] = [],
+                bgpPeers: [BGPPeer] = [], edges: [String] = []) {
         self.version = version
         self.location = location
         self.region = region
@@ -39,6 +46,8 @@ public struct EdgeConfig: Codable, Equatable, Sendable {
         self.routes = routes
         self.firewallRules = firewallRules
         self.firewallLists = firewallLists
+        self.bgpPeers = bgpPeers
+        self.edges = edges
     }
 
     /// Configs written before a part existed (an edge's last-known-good file) read as empty there.
@@ -53,6 +62,8 @@ public struct EdgeConfig: Codable, Equatable, Sendable {
         routes = try container.decodeIfPresent([Route].self, forKey: .routes) ?? []
         firewallRules = try container.decodeIfPresent([FirewallRule].self, forKey: .firewallRules) ?? []
         firewallLists = try container.decodeIfPresent([FirewallList].self, forKey: .firewallLists) ?? []
+        bgpPeers = try container.decodeIfPresent([BGPPeer].self, forKey: .bgpPeers) ?? []
+        edges = try container.decodeIfPresent([String].self, forKey: .edges) ?? []
     }
 }
 

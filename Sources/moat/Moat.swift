@@ -15,7 +15,7 @@ struct Moat: AsyncParsableCommand {
         version: version,
         subcommands: [
             UpCommand.self, CoreCommand.self, EdgeCommand.self, GREEndpointCommand.self,
-            AccountsCommand.self, TokensCommand.self, LocationsCommand.self, EdgesCommand.self,
+            AccountsCommand.self, TokensCommand.self, LocationsCommand.self, EdgesCommand.self, BGPPeersCommand.self,
             PrefixesCommand.self, TunnelsCommand.self, RoutesCommand.self, FirewallCommand.self, AuditCommand.self,
         ]
     )

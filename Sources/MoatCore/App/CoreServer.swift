@@ -104,6 +104,7 @@ package struct CoreServer: Sendable {
         HealthController(store: store, metrics: metrics, broadcaster: broadcaster).register(on: api)
         AccountsController(store: store).register(on: api)
         LocationsController(store: store).register(on: api)
+        BGPPeersController(store: store).register(on: api)
         EdgesController(store: store, broadcaster: broadcaster, presence: presence).register(on: api)
         PrefixesController(store: store).register(on: api)
         TunnelsController(store: store).register(on: api)

@@ -5,7 +5,8 @@ import MoatModel
 /// Compiles the config of one location from the stored objects. Pure: same inputs, same config.
 package enum ConfigCompiler {
     package static func compile(location: Location, prefixes: [Prefix], tunnels: [Tunnel], routes: [Route],
-                                firewallRules: [FirewallRule] = [], firewallLists: [FirewallList] = [], version: Int, at date: Date) -> EdgeConfig {
+                                firewallRules: [FirewallRule] = [], firewallLists: [FirewallList] = [], bgpPeers: [BGPPeer] = [], edges: [String] = [],
+                                version: Int, at date: Date) -> EdgeConfig {
         // Firewall rules go where the account's traffic arrives: wherever its approved prefixes are.
         let served = Set(prefixes.filter { $0.status == .approved }.map(\.accountID))
         return EdgeConfig(
@@ -21,7 +22,9 @@ package enum ConfigCompiler {
             firewallRules: firewallRules.filter { $0.enabled && served.contains($0.accountID) }
                 .sorted { ($0.accountID, $0.position) < ($1.accountID, $1.position) },
             firewallLists: firewallLists.filter { served.contains($0.accountID) }
-                .sorted { ($0.accountID, $0.name) < ($1.accountID, $1.name) }
+                .sorted { ($0.accountID, $0.name) < ($1.accountID, $1.name) },
+            bgpPeers: bgpPeers.filter { $0.location == location.id }.sorted { $0.name < $1.name },
+            edges: edges.sorted()
         )
     }
 

@@ -21,14 +21,17 @@ extension SQLiteStore {
     }
 
     package func deleteEdge(_ id: String, actor: String) async throws -> Written<Void> {
-        try await write(Change(actor: actor, action: "edge.delete", objectID: id, affectsConfig: false)) { db, _ in
+        try await write(Change(actor: actor, action: "edge.delete", objectID: id, affectsConfig: true)) { db, _ in
+            if let peer = try BGPPeerRecord.fetchAll(db).map({ try $0.peer() }).first(where: { $0.edge == id }) {
+                throw APIError.conflict("BGP peer '\(peer.name)' of location '\(peer.location)' runs only on edge \(id); delete it or clear its edge first")
+            }
             guard try EdgeRecord.deleteOne(db, key: id) else { throw APIError.notFound("edge", id) }
             return ((), id)
         }
     }
 
     package func enroll(enrollmentHash: String, credentialHash: String, hostname: String?, agentVersion: String?, at now: Date) async throws -> EdgeInfo {
-        let change = Change(actor: "enrollment", action: "edge.enroll", summary: hostname, affectsConfig: false)
+        let change = Change(actor: "enrollment", action: "edge.enroll", summary: hostname, affectsConfig: true)
         return try await write(change) { db, _ in
             guard var record = try EdgeRecord.filter(Column("enrollment_hash") == enrollmentHash).fetchOne(db) else {
                 throw APIError(.unauthorized, code: "invalid_enrollment_token", "the enrolment token is unknown or was already used", field: "token")

@@ -45,6 +45,8 @@ extension SQLiteStore {
             guard try Location.exists(db, key: id) else { throw APIError.notFound("location", id) }
             let edges = try EdgeRecord.filter(Column("location") == id).fetchCount(db)
             if edges > 0 { throw APIError.conflict("location '\(id)' still has \(edges) edge(s); delete them first") }
+            let peers = try BGPPeerRecord.filter(Column("location") == id).fetchCount(db)
+            if peers > 0 { throw APIError.conflict("location '\(id)' still has \(peers) BGP peer(s); delete them first") }
             let scoped = try Route.fetchAll(db).filter { $0.scope.locations.contains(id) }
             if let route = scoped.first {
                 throw APIError.conflict("route \(route.id) is scoped to location '\(id)'; change its scope first")

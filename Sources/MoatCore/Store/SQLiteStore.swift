@@ -66,13 +66,17 @@ package final class SQLiteStore: Store {
         let routes = try Route.fetchAll(db)
         let rules = try FirewallRule.filter(Column("enabled") == true).fetchAll(db)
         let lists = try FirewallList.fetchAll(db)
+        let peers = try BGPPeerRecord.fetchAll(db).map { try $0.peer() }
+        let enrolled = try EdgeRecord.filter(Column("status") == EdgeInfo.Status.enrolled.rawValue).fetchAll(db)
         let stored = try LocationConfigRecord.fetchAll(db)
         var digests: [String: String] = [:]
         for record in stored { digests[record.location] = record.digest }
         var changed: [EdgeConfig] = []
         for location in locations {
             let config = ConfigCompiler.compile(location: location, prefixes: prefixes, tunnels: tunnels, routes: routes,
-                                                firewallRules: rules, firewallLists: lists, version: version, at: now)
+                                                firewallRules: rules, firewallLists: lists, bgpPeers: peers,
+                                                edges: enrolled.filter { $0.location == location.id }.map(\.id),
+                                                version: version, at: now)
             let digest = try ConfigCompiler.digest(config)
             guard digests[location.id] != digest else { continue }
             let body = try MoatJSON.encoder().encode(config)

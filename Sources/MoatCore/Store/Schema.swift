@@ -180,6 +180,15 @@ enum Schema {
             }
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('tunnel_health_pruned', 0)")
         }
+        migrator.registerMigration("v5-bgp-peers") { db in
+            try db.create(table: "bgp_peers") { t in
+                t.primaryKey("id", .text)
+                t.column("location", .text).notNull().indexed().references("locations")
+                t.column("name", .text).notNull()
+                t.column("body", .jsonText).notNull()
+                t.uniqueKey(["location", "name"])
+            }
+        }
         return migrator
     }
 }

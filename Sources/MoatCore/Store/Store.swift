@@ -67,6 +67,12 @@ package protocol Store: Sendable {
     func recordEdgeReports(_ reports: [String: EdgeReport]) async throws
 
     // MARK: prefixes, tunnels, routes
+    func createBGPPeer(location: String, _ spec: BGPPeerSpec, actor: String) async throws -> Written<BGPPeer>
+    func bgpPeers(location: String) async throws -> [BGPPeer]
+    func bgpPeer(location: String, id: String) async throws -> BGPPeer
+    func updateBGPPeer(location: String, id: String, actor: String, _ change: @Sendable (inout BGPPeerSpec) throws -> Void) async throws -> Written<BGPPeer>
+    func deleteBGPPeer(location: String, id: String, actor: String) async throws -> Written<Void>
+
     func createPrefix(accountID: String, _ spec: PrefixSpec, actor: String) async throws -> Written<Prefix>
     func prefixes(accountID: String) async throws -> [Prefix]
     func prefix(accountID: String, id: String) async throws -> Prefix

@@ -49,6 +49,9 @@ package final class TunnelApplier: ConfigApplier, TunnelHealthSource, MetricsTex
 
     package var counters: GRECounters? { dataPath.withLock { $0?.counters } }
 
+    /// Each tunnel's state as the probes see it; nil while the data path is not running.
+    package var tunnelStates: [String: TunnelState]? { dataPath.withLock { $0?.states } }
+
     package func prepare(_ config: EdgeConfig) async throws {
         _ = try clampRuleset(config)
     }

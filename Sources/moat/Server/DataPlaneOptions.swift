@@ -1,7 +1,9 @@
 import ArgumentParser
+import Foundation
 import LinuxNet
 import Logging
 import MoatEdge
+import Synchronization
 
 /// Which data-plane parts the edge programs on this machine.
 struct DataPlaneOptions: ParsableArguments {
@@ -16,6 +18,47 @@ struct DataPlaneOptions: ParsableArguments {
         "Run the userspace GRE data path and tunnel health probes: auto (when root, once a tunnel exists), on, off.",
         discussion: "It opens the TUN device moat-gre, routes every route prefix into it and sets net.ipv4.ip_forward=1."))
     var tunnels: Mode = .auto
+
+    @Option(help: ArgumentHelp(
+        "Run the BGP speaker for the location's peers: on, off.",
+        discussion: "It announces the advertised prefixes this edge can deliver: fresh config, and a tunnel that is not down on a route into the prefix."))
+    var bgp: Mode = .on
+
+    @Option(help: "TCP port where passive BGP peers connect.")
+    var bgpPort: UInt16 = 179
+
+    @Option(help: ArgumentHelp(
+        "Withdraw every prefix when core has not answered for this many seconds; 0: never.",
+        discussion: "Core being down does not stop an edge: it keeps its last config. Only a long silence makes its config too old to announce."))
+    var configMaxAge: Int = 86_400
+
+    /// The data-plane parts, in the order they apply a config (BGP last: it announces only
+    /// what the parts before it programmed), and the BGP part for the local endpoint.
+    struct DataPlane {
+        var appliers: [any ConfigApplier]
+        var bgp: BGPApplier?
+        var contact: CoreContact
+    }
+
+    func build(logger: Logger, dataDirectory: URL) throws -> DataPlane {
+        var appliers = try appliers(logger: logger)
+        let contact = CoreContact()
+        var bgpApplier: BGPApplier?
+        if bgp == .on {
+            let tunnels = appliers.compactMap { $0 as? TunnelApplier }.first
+            var options = BGPApplier.Options(dataDirectory: dataDirectory)
+            options.listenPort = bgpPort
+            options.configMaxAge = configMaxAge > 0 ? .seconds(configMaxAge) : nil
+            let identity = IdentityCache(directory: dataDirectory)
+            let applier = BGPApplier(options: options, edgeID: { identity.edgeID }, tunnelStates: { tunnels?.tunnelStates },
+                                     contact: contact, logger: logger)
+            appliers.append(applier)
+            bgpApplier = applier
+        } else {
+            logger.notice("bgp off (--bgp off): peers and prefixes are received but nothing is announced")
+        }
+        return DataPlane(appliers: appliers, bgp: bgpApplier, contact: contact)
+    }
 
     func appliers(logger: Logger) throws -> [any ConfigApplier] {
         var appliers: [any ConfigApplier] = []
@@ -49,5 +92,20 @@ struct DataPlaneOptions: ParsableArguments {
             }
         }
         return appliers
+    }
+}
+
+/// The edge's ID once it has enrolled, read from its data directory.
+final class IdentityCache: Sendable {
+    private let directory: URL
+    private let cached = Mutex<String?>(nil)
+
+    init(directory: URL) { self.directory = directory }
+
+    var edgeID: String? {
+        if let id = cached.withLock({ $0 }) { return id }
+        let id = (try? EdgeIdentity.load(from: directory))??.edgeID
+        cached.withLock { $0 = id }
+        return id
     }
 }

@@ -7,6 +7,17 @@ import ServiceLifecycle
 struct EdgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edge",
+        abstract: "Run the edge agent, or drain it and show its BGP sessions.",
+        discussion: "`moat edge --core URL` runs the agent (the `run` subcommand is the default).",
+        subcommands: [Run.self, Drain.self, Undrain.self, BGPStatus.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+extension EdgeCommand {
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run the edge agent: sync config from core and program this machine's data plane.",
         discussion: """
         The first start enrols with a one-time token (`moat edges create --location ID` makes one) and
@@ -52,12 +63,15 @@ struct EdgeCommand: AsyncParsableCommand {
                                         enrollToken: enroll, agentVersion: Moat.version)
         var agentOptions = options
         agentOptions.telemetryInterval = .milliseconds(Int(max(0.1, telemetryInterval) * 1000))
-        let agent = EdgeAgent(options: agentOptions, appliers: try dataPlane.appliers(logger: logger), logger: logger)
+        let plane = try dataPlane.build(logger: logger, dataDirectory: URL(fileURLWithPath: data))
+        agentOptions.contact = plane.contact
+        let agent = EdgeAgent(options: agentOptions, appliers: plane.appliers, logger: logger)
         var services: [any Service] = []
         if let address = ListenAddress(argument: listen) {
-            services.append(EdgeHTTP.application(agent: agent, host: address.host, port: address.port, logger: logger))
+            services.append(EdgeHTTP.application(agent: agent, bgp: plane.bgp, host: address.host, port: address.port, logger: logger))
         }
         services.append(agent)
+        if let bgp = plane.bgp { services.append(bgp) }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
@@ -65,6 +79,8 @@ struct EdgeCommand: AsyncParsableCommand {
             throw CLIError(error.description)
         }
     }
+}
+
 }
 
 /// A fatal error the CLI prints on one line.

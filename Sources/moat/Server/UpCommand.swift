@@ -58,14 +58,17 @@ struct UpCommand: AsyncParsableCommand {
                                         enrollToken: enrollToken, agentVersion: Moat.version)
         var agentOptions = options
         agentOptions.telemetryInterval = .milliseconds(Int(max(0.1, telemetryInterval) * 1000))
-        let agent = EdgeAgent(options: agentOptions, appliers: try dataPlane.appliers(logger: logger), logger: logger)
+        let plane = try dataPlane.build(logger: logger, dataDirectory: edgeDirectory)
+        agentOptions.contact = plane.contact
+        let agent = EdgeAgent(options: agentOptions, appliers: plane.appliers, logger: logger)
 
         let tokenPath = configuration.operatorTokenPath
         var services: [any Service] = core.services { _ in Banner.printCore(url: url, tokenPath: tokenPath) }
         if let address = ListenAddress(argument: edgeListen) {
-            services.append(EdgeHTTP.application(agent: agent, host: address.host, port: address.port, logger: logger))
+            services.append(EdgeHTTP.application(agent: agent, bgp: plane.bgp, host: address.host, port: address.port, logger: logger))
         }
         services.append(agent)
+        if let bgp = plane.bgp { services.append(bgp) }
         // Services stop in reverse order: the edge first, the API last.
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
