@@ -2,7 +2,7 @@ import Foundation
 
 extension Duration {
     /// The duration in seconds, for Dispatch and Foundation APIs.
-    var timeInterval: TimeInterval {
+    package var timeInterval: TimeInterval {
         let (seconds, attoseconds) = components
         return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }

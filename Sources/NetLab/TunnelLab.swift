@@ -56,6 +56,8 @@ package final class TunnelLab: @unchecked Sendable {
     /// The operator token `moat up` wrote, and the account the lab's tunnels belong to.
     package private(set) var token = ""
     package private(set) var account = ""
+    /// The origin's prefix (`originPrefix`), approved by the operator.
+    package private(set) var prefixID = ""
     /// Tunnel IDs the API gave, by tunnel number.
     package var tunnelIDs: [Int: String] { idLock.withLock { ids } }
 
@@ -135,16 +137,32 @@ package final class TunnelLab: @unchecked Sendable {
     /// origin's prefix approved.
     package func startEdge(extraArguments: [String] = []) throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        try launch(extraArguments)
+        token = try String(contentsOfFile: dataDirectory + "/operator-token", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        account = try createdID(try client(["accounts", "create", "acme", "--json"]))
+        prefixID = try createdID(try client(["prefixes", "create", Self.originPrefix, "--account", account, "--json"]))
+        try checked(try client(["prefixes", "update", prefixID, "--status", "approved", "--account", account]))
+    }
+
+    /// Stops `moat up` with `signal` (SIGTERM: a graceful stop; SIGKILL: a crash) and, unless
+    /// `startAgain` is false, starts it again on the same data directory.
+    package func restartEdge(signal: Int32, startAgain: Bool = true, extraArguments: [String] = []) throws {
+        if let core {
+            core.kill(signal: signal)
+            guard core.waitForExit(timeout: .seconds(15)) else {
+                throw LabError(.timedOut, "\(core) did not exit within 15 s of signal \(signal)")
+            }
+        }
+        if startAgain { try launch(extraArguments) }
+    }
+
+    private func launch(_ extraArguments: [String]) throws {
         let process = try lab.start(in: edge, [moat, "up", "--data", dataDirectory, "--listen", "127.0.0.1:7480",
                                                "--tunnels", "on", "--firewall", "off", "--telemetry-interval", "0.5"]
                                         + extraArguments)
         core = process
         try waitUntil("moat up listens", process: process) { Self.log(process).contains("listening on") }
-        token = try String(contentsOfFile: dataDirectory + "/operator-token", encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        account = try createdID(try client(["accounts", "create", "acme", "--json"]))
-        let prefix = try createdID(try client(["prefixes", "create", Self.originPrefix, "--account", account, "--json"]))
-        try checked(try client(["prefixes", "update", prefix, "--status", "approved", "--account", account]))
     }
 
     /// Runs a `moat` client command against the lab's API as the operator.

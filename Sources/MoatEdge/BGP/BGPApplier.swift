@@ -102,16 +102,16 @@ package final class BGPApplier: ConfigApplier, MetricsTextSource, Service {
     }
 
     package func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        // Peers that negotiated graceful restart keep our routes while we are away; the rest
+        // get a Cease.
+        defer { speaker.stop(.restart) }
+        try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: self.options.tick)
                 let decision = self.decide()
                 if decision.changed { self.speaker.announce(decision.value.announcements) }
             }
         }
-        // Peers that negotiated graceful restart keep our routes while we are away; the rest
-        // get a Cease.
-        speaker.stop(.restart)
     }
 
     // MARK: Drain
