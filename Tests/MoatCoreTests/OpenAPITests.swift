@@ -141,7 +141,13 @@ import Testing
         let point = TunnelHealthPoint(at: date, sent: 120, lost: 3, loss: 0.025, rttMin: 1, rttAvg: 2.5, rttMax: 9, state: .degraded)
         let bare = TunnelHealthPoint(at: date, sent: 0, lost: 0, loss: nil, rttMin: nil, rttAvg: nil, rttMax: nil, state: .down)
 
+        let peer = BGPPeer(location: "ams1", spec: BGPPeerSpec(name: "transit-a", edge: edge.id, peerAddress: customer, peerASN: 64500, localASN: 65010,
+                                                               localAddress: moat, md5Key: "s3cret", communities: ["64500:666"], largeCommunities: ["65010:1:2"],
+                                                               nextHopIPv4: moat, nextHopIPv6: IPAddress("2001:db8::1"), prefixLimit: 100), at: date)
+        let bareCIDRPeer = BGPPeer(location: "ams1", spec: BGPPeerSpec(name: "transit-b", peerAddress: customer, peerASN: 64500, localASN: 65010), at: date)
+
         let full: [(String, any Encodable)] = [
+            ("BGPPeer", peer),
             ("Account", Account(name: "Example", createdAt: date)),
             ("Location", Location(id: "ams1", name: "Amsterdam", region: "WEUR", createdAt: date)),
             ("TokenInfo", TokenInfo(id: "tok_1", scope: .write, accountID: "acc_1", description: "ci", createdAt: date, token: secret)),
@@ -150,7 +156,7 @@ import Testing
             ("Tunnel", tunnel),
             ("Route", route),
             ("EdgeConfig", EdgeConfig(version: 7, location: "ams1", region: "WEUR", generatedAt: date, prefixes: [prefix], tunnels: [tunnel], routes: [route],
-                                      firewallRules: [rule], firewallLists: [list])),
+                                      firewallRules: [rule], firewallLists: [list], bgpPeers: [peer], edges: [edge.id])),
             ("FirewallRule", rule),
             ("FirewallList", list),
             ("EnrollRequest", EnrollRequest(token: secret, hostname: "edge1", agentVersion: "0.1.0")),
@@ -167,6 +173,7 @@ import Testing
                                                         locations: [TunnelLocationHistory(location: "ams1", points: [point])])),
         ]
         let minimal: [(String, any Encodable)] = [
+            ("BGPPeer", bareCIDRPeer),
             ("TokenInfo", TokenInfo(id: "tok_1", scope: .read, accountID: nil, description: nil, createdAt: date)),
             ("EdgeInfo", EdgeInfo(location: "ams1", name: nil, createdAt: date)),
             ("Prefix", Prefix(accountID: "acc_1", spec: PrefixSpec(cidr: cidr), at: date)),
