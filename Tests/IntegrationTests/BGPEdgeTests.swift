@@ -29,7 +29,7 @@ struct BGPEdgeTests {
         let net: TunnelLab
         let socket: String
 
-        static func start(_ net: TunnelLab) throws -> Upstream {
+        static func start(_ net: TunnelLab, more: String = "") throws -> Upstream {
             let directory = net.lab.logDirectory + "/bird"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let config = """
@@ -43,6 +43,7 @@ struct BGPEdgeTests {
                 hold time 6;
                 ipv4 { import all; export none; };
             }
+            \(more)
             """
             try config.write(toFile: directory + "/bird.conf", atomically: true, encoding: .utf8)
             let socket = directory + "/bird.ctl"
@@ -68,7 +69,11 @@ struct BGPEdgeTests {
             return text.components(separatedBy: "Neighbor capabilities").dropFirst().first ?? ""
         }
 
-        var established: Bool { ((try? birdc("show protocols moat")) ?? "").contains("Established") }
+        var established: Bool { isEstablished("moat") }
+
+        func isEstablished(_ protocolName: String) -> Bool {
+            ((try? birdc("show protocols \(protocolName)")) ?? "").contains("Established")
+        }
 
         /// Seconds until `condition` holds, polling every 20 ms; throws after `timeout`.
         @discardableResult
@@ -83,14 +88,16 @@ struct BGPEdgeTests {
     }
 
     /// An edge with one tunnel routing the prefix, BIRD upstream, and the peer configured.
-    static func withEdge(gracefulRestart: Bool, _ body: (TunnelLab, Upstream) throws -> Void) async throws {
+    static func withEdge(gracefulRestart: Bool, upstreamMore: String = "", _ body: (TunnelLab, Upstream) throws -> Void) async throws {
         try await withLab { lab in
             let net = try TunnelLab(lab: lab, moat: MoatBinary.path, tunnelCount: 1)
+            try lab.exec(in: net.edge, ["ip", "-6", "addr", "add", "2001:db8:18::1/64", "dev", "eth0", "nodad"])
+            try lab.exec(in: net.client, ["ip", "-6", "addr", "add", "2001:db8:18::2/64", "dev", "eth0", "nodad"])
             try net.startEndpoint()
             try net.startEdge()
             try net.createTunnel(net.tunnels[0], rate: "high")
             try net.createRoute(via: net.tunnels[0], priority: 100)
-            let upstream = try Upstream.start(net)
+            let upstream = try Upstream.start(net, more: upstreamMore)
             let created = try net.client(["bgp-peers", "create", "upstream", "--location", "local", "--peer-address", "198.18.1.2",
                                           "--peer-asn", "64512", "--local-asn", "65010", "--hold-time", "6",
                                           "--graceful-restart", String(gracefulRestart), "--community", "65010:100", "--json"])
@@ -181,6 +188,44 @@ struct BGPEdgeTests {
             try net.restartEdge(signal: SIGKILL, startAgain: false)
             let gone = try upstream.seconds(until: "the killed edge's route is gone", timeout: .seconds(8)) { !upstream.hasRoute }
             #expect(gone <= 7)
+        }
+    }
+
+    /// The router connects to the edge (a passive peer, listening on port 179) over IPv6 with
+    /// an MD5 key, and learns the account's IPv6 prefix with the edge's IPv6 address as next hop.
+    @Test func aPassiveIPv6PeerWithMD5LearnsTheIPv6Prefix() async throws {
+        guard Self.canRun("aPassiveIPv6PeerWithMD5LearnsTheIPv6Prefix") else { return }
+        let active = """
+        protocol bgp moat6 {
+            local 2001:db8:18::2 as 64512;
+            neighbor 2001:db8:18::1 as 65010;
+            hold time 6;
+            connect delay time 1;
+            connect retry time 2;
+            password "v6-secret";
+            ipv6 { import all; export none; };
+        }
+        """
+        try await Self.withEdge(gracefulRestart: true, upstreamMore: active) { net, upstream in
+            let peer = try net.client(["bgp-peers", "create", "upstream6", "--location", "local", "--peer-address", "2001:db8:18::2",
+                                       "--peer-asn", "64512", "--local-asn", "65010", "--passive", "true", "--md5-key", "v6-secret",
+                                       "--hold-time", "6"])
+            #expect(peer.succeeded, "bgp-peers create: \(peer.stderr)")
+            try upstream.seconds(until: "BIRD's active IPv6 session is Established", timeout: .seconds(20)) { upstream.isEstablished("moat6") }
+
+            let prefix = "2001:db8:100::/48"
+            let created = try net.client(["prefixes", "create", prefix, "--account", net.account, "--json"])
+            let id = try #require((try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])?["id"] as? String)
+            #expect(try net.client(["prefixes", "update", id, "--status", "approved", "--advertised", "true", "--account", net.account]).succeeded)
+            _ = try net.createRoute(via: net.tunnels[0], priority: 100, prefix: prefix)
+            try upstream.seconds(until: "BIRD has the IPv6 prefix") {
+                ((try? upstream.birdc("show route \(prefix) protocol moat6")) ?? "").contains(prefix)
+            }
+            let detail = try upstream.birdc("show route all \(prefix) protocol moat6")
+            #expect(detail.contains("BGP.as_path: 65010"), "\(detail)")
+            #expect(detail.contains("BGP.next_hop: 2001:db8:18::1"), "\(detail)")
+            // The IPv4 session has no IPv6 next hop configured, so it does not carry the prefix.
+            #expect(!((try? upstream.birdc("show route \(prefix) protocol moat")) ?? "").contains(prefix))
         }
     }
 }
