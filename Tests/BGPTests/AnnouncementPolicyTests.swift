@@ -54,6 +54,7 @@ import Testing
         let cases: [(AnnouncementPolicy.Decision, String)] = [
             (Self.decide(routed, states: ["tun_1": .down, "tun_2": .down]), "every tunnel of its routes is down"),
             (Self.decide(routed, states: nil), "the GRE data path is not running"),
+            (Self.decide(routed, states: ["tun_9": .healthy]), "no tunnel of its routes runs on this edge (its Moat endpoint is not an address here)"),
             (Self.decide(routed, fresh: false), "the config is stale: no contact with core for too long"),
             (Self.decide(Self.config(prefixes: [wanted], routes: [])), "no route into the prefix serves this location"),
             // Another account's route into the same space does not deliver this account's prefix.

@@ -89,8 +89,9 @@ package enum AnnouncementPolicy {
         let routes = inputs.config.routes.filter { $0.accountID == prefix.accountID && $0.prefix.overlaps(prefix.cidr) }
         guard !routes.isEmpty else { return "no route into the prefix serves this location" }
         guard let states = inputs.tunnelStates else { return "the GRE data path is not running" }
-        let usable = routes.contains { route in states[route.tunnelID].map { $0 != .down } ?? false }
-        guard usable else { return "every tunnel of its routes is down" }
+        let running = routes.compactMap { states[$0.tunnelID] }
+        guard !running.isEmpty else { return "no tunnel of its routes runs on this edge (its Moat endpoint is not an address here)" }
+        guard running.contains(where: { $0 != .down }) else { return "every tunnel of its routes is down" }
         return nil
     }
 

@@ -17,6 +17,7 @@ package final class TunnelApplier: ConfigApplier, TunnelHealthSource, MetricsTex
     private let continuation: AsyncStream<TunnelStateChange>.Continuation
     private let dataPath = Mutex<GREDataPath?>(nil)
     private let lastReport = Mutex(Date())
+    private let lastSkipped = Mutex<Set<String>>([])
     private let nft = Nft()
 
     /// With `openNow`, opens the TUN device and raw sockets at once (needs root), so a missing
@@ -59,14 +60,31 @@ package final class TunnelApplier: ConfigApplier, TunnelHealthSource, MetricsTex
     package func commit(_ config: EdgeConfig) async throws {
         guard !config.tunnels.isEmpty || dataPath.withLock({ $0 != nil }) else { return }
         let dataPath = try opened()
-        let prefixes = dataPath.configure(tunnels: config.tunnels, routes: config.routes)
-        let smallest = config.tunnels.map(\.mtu).min() ?? TunnelSpec.maximumMTU
+        let tunnels = held(config.tunnels)
+        let prefixes = dataPath.configure(tunnels: tunnels, routes: config.routes)
+        let smallest = tunnels.map(\.mtu).min() ?? TunnelSpec.maximumMTU
         try IPRoute.setLink(device, mtu: smallest)
         let wanted = Set(prefixes.map(\.description))
         let present = Set(try IPRoute.routes(device: device))
         for prefix in wanted.subtracting(present).sorted() { try IPRoute.replaceRoute(prefix, device: device) }
         for prefix in present.subtracting(wanted).sorted() { try IPRoute.deleteRoute(prefix, device: device) }
         try nft.load(try clampRuleset(config))
+    }
+
+    /// The tunnels whose Moat endpoint is an address of this edge: those it can send from and
+    /// receive on. With an anycast endpoint on every edge that is all of them; a tunnel to
+    /// another location's unicast address is that location's to run and probe.
+    private func held(_ tunnels: [Tunnel]) -> [Tunnel] {
+        let local = LocalAddresses.ipv4()
+        let (mine, others) = tunnels.reduce(into: ([Tunnel](), [Tunnel]())) { split, tunnel in
+            if case .v4(let address) = tunnel.moatEndpoint, local.contains(address) { split.0.append(tunnel) } else { split.1.append(tunnel) }
+        }
+        let skipped = Set(others.map { "\($0.name) (\($0.moatEndpoint))" })
+        let before = lastSkipped.withLock { last in defer { last = skipped }; return last }
+        if skipped != before && !skipped.isEmpty {
+            logger.notice("not running tunnels whose Moat endpoint is no address of this edge: \(skipped.sorted().joined(separator: ", "))")
+        }
+        return mine
     }
 
     /// TCP MSS clamped to the smallest tunnel MTU − 40, both ways through the TUN device; and no
