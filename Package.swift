@@ -35,7 +35,7 @@ let package = Package(
         // BGP speaker: message codec and session state machine (pure).
         .target(name: "BGP", dependencies: ["MoatModel", "LinuxNet"]),
         // Network namespaces for the lab and the integration tests.
-        .target(name: "NetLab", dependencies: ["LinuxNet"]),
+        .target(name: "NetLab", dependencies: ["LinuxNet", "MoatModel"]),
         // Control plane.
         .target(
             name: "MoatCore",
@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "moat",
             dependencies: [
-                "MoatCore", "MoatEdge", "MoatClient", "MoatModel", "Firewall", "LinuxNet", "Tunnels",
+                "MoatCore", "MoatEdge", "MoatClient", "MoatModel", "Firewall", "LinuxNet", "Tunnels", "NetLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
