@@ -77,6 +77,11 @@ struct LabCommand: ParsableCommand {
                                            timeout: .seconds(5)).check().stdout {
                 print("\nBGP sessions at the upstream router:")
                 print(sessions.split(separator: "\n").filter { $0.contains(" BGP ") || $0.hasPrefix("Name") }.joined(separator: "\n"))
+                let routes = (try? Command("ip", ["netns", "exec", upstream, "birdc", "-s", lab.dataDirectory + "/bird/bird.ctl", "show", "route"],
+                                           timeout: .seconds(5)).check().stdout) ?? ""
+                let lines = routes.split(separator: "\n").dropFirst(2)
+                print("\nRoutes the upstream router learned (* = the one it uses):")
+                print(lines.isEmpty ? "  none yet" : lines.joined(separator: "\n"))
             }
             print("\nlogs: \(lab.logDirectory); run commands with `moat lab exec NODE -- CMD` (in `core`, moat talks to the lab's API).")
         }
