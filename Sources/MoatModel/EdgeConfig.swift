@@ -22,6 +22,8 @@ public struct EdgeConfig: Codable, Equatable, Sendable {
     public var firewallLists: [FirewallList]
     /// The location's BGP peers, MD5 keys included; each edge runs those that apply to it.
     public var bgpPeers: [BGPPeer]
+    /// The Spectrum apps this location serves.
+    public var apps: [SpectrumApp]
     /// The enrolled edges of the location, sorted: where a router limits the prefixes it takes
     /// from each server, every edge computes the same spread of prefixes over them.
     public var edges: [String]
@@ -32,11 +34,12 @@ public struct EdgeConfig: Codable, Equatable, Sendable {
         case firewallRules = "firewall_rules"
         case firewallLists = "firewall_lists"
         case bgpPeers = "bgp_peers"
+        case apps
     }
 
     public init(version: Int, location: String, region: String, generatedAt: Date, prefixes: [Prefix] = [], tunnels: [Tunnel] = [],
                 routes: [Route] = [], firewallRules: [FirewallRule] = [], firewallLists: [FirewallList] = [],
-                bgpPeers: [BGPPeer] = [], edges: [String] = []) {
+                bgpPeers: [BGPPeer] = [], apps: [SpectrumApp] = [], edges: [String] = []) {
         self.version = version
         self.location = location
         self.region = region
@@ -47,6 +50,7 @@ public struct EdgeConfig: Codable, Equatable, Sendable {
         self.firewallRules = firewallRules
         self.firewallLists = firewallLists
         self.bgpPeers = bgpPeers
+        self.apps = apps
         self.edges = edges
     }
 
@@ -64,6 +68,7 @@ public struct EdgeConfig: Codable, Equatable, Sendable {
         firewallLists = try container.decodeIfPresent([FirewallList].self, forKey: .firewallLists) ?? []
         bgpPeers = try container.decodeIfPresent([BGPPeer].self, forKey: .bgpPeers) ?? []
         edges = try container.decodeIfPresent([String].self, forKey: .edges) ?? []
+        apps = try container.decodeIfPresent([SpectrumApp].self, forKey: .apps) ?? []
     }
 }
 

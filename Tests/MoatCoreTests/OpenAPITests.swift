@@ -146,8 +146,14 @@ import Testing
                                                                nextHopIPv4: moat, nextHopIPv6: IPAddress("2001:db8::1"), prefixLimit: 100), at: date)
         let bareCIDRPeer = BGPPeer(location: "ams1", spec: BGPPeerSpec(name: "transit-b", peerAddress: customer, peerASN: 64500, localASN: 65010), at: date)
 
+        let app = SpectrumApp(accountID: "acc_1", spec: SpectrumAppSpec(
+            name: "game", proto: .udp, edgeAddress: moat, ports: .init(low: 27015, high: 27020),
+            origins: [.init(address: customer, ports: .init(low: 37015, high: 37020), weight: 2)], loadBalancing: .hash, proxyProtocol: .simple,
+            ipRules: [.init(action: .block, cidr: cidr)], idleTimeout: 60, sourceLimits: .init(maxConnections: 10, newConnectionsPerSecond: 5),
+            locations: ["ams1"]), at: date)
         let full: [(String, any Encodable)] = [
             ("BGPPeer", peer),
+            ("SpectrumApp", app),
             ("Account", Account(name: "Example", createdAt: date)),
             ("Location", Location(id: "ams1", name: "Amsterdam", region: "WEUR", createdAt: date)),
             ("TokenInfo", TokenInfo(id: "tok_1", scope: .write, accountID: "acc_1", description: "ci", createdAt: date, token: secret)),
@@ -156,7 +162,7 @@ import Testing
             ("Tunnel", tunnel),
             ("Route", route),
             ("EdgeConfig", EdgeConfig(version: 7, location: "ams1", region: "WEUR", generatedAt: date, prefixes: [prefix], tunnels: [tunnel], routes: [route],
-                                      firewallRules: [rule], firewallLists: [list], bgpPeers: [peer], edges: [edge.id])),
+                                      firewallRules: [rule], firewallLists: [list], bgpPeers: [peer], apps: [app], edges: [edge.id])),
             ("FirewallRule", rule),
             ("FirewallList", list),
             ("EnrollRequest", EnrollRequest(token: secret, hostname: "edge1", agentVersion: "0.1.0")),
@@ -174,6 +180,8 @@ import Testing
         ]
         let minimal: [(String, any Encodable)] = [
             ("BGPPeer", bareCIDRPeer),
+            ("SpectrumApp", SpectrumApp(accountID: "acc_1", spec: SpectrumAppSpec(name: "web", proto: .tcp, ports: .init(low: 80, high: 80),
+                                                                               origins: [.init(address: customer, ports: .init(low: 80, high: 80))]), at: date)),
             ("TokenInfo", TokenInfo(id: "tok_1", scope: .read, accountID: nil, description: nil, createdAt: date)),
             ("EdgeInfo", EdgeInfo(location: "ams1", name: nil, createdAt: date)),
             ("Prefix", Prefix(accountID: "acc_1", spec: PrefixSpec(cidr: cidr), at: date)),

@@ -110,6 +110,7 @@ package struct CoreServer: Sendable {
         TunnelsController(store: store).register(on: api)
         TunnelHealthController(store: store, clock: configuration.clock).register(on: api)
         RoutesController(store: store).register(on: api)
+        AppsController(store: store).register(on: api)
         FirewallController(store: store).register(on: api)
         AuditController(store: store).register(on: api)
         EdgeSyncController(store: store, broadcaster: broadcaster, presence: presence, metrics: metrics, clock: configuration.clock).register(on: api)

@@ -5,7 +5,7 @@ import MoatModel
 /// Compiles the config of one location from the stored objects. Pure: same inputs, same config.
 package enum ConfigCompiler {
     package static func compile(location: Location, prefixes: [Prefix], tunnels: [Tunnel], routes: [Route],
-                                firewallRules: [FirewallRule] = [], firewallLists: [FirewallList] = [], bgpPeers: [BGPPeer] = [], edges: [String] = [],
+                                firewallRules: [FirewallRule] = [], firewallLists: [FirewallList] = [], bgpPeers: [BGPPeer] = [], apps: [SpectrumApp] = [], edges: [String] = [],
                                 version: Int, at date: Date) -> EdgeConfig {
         // Firewall rules go where the account's traffic arrives: wherever its approved prefixes are.
         let served = Set(prefixes.filter { $0.status == .approved }.map(\.accountID))
@@ -24,6 +24,7 @@ package enum ConfigCompiler {
             firewallLists: firewallLists.filter { served.contains($0.accountID) }
                 .sorted { ($0.accountID, $0.name) < ($1.accountID, $1.name) },
             bgpPeers: bgpPeers.filter { $0.location == location.id }.sorted { $0.name < $1.name },
+            apps: apps.filter { $0.locations.isEmpty || $0.locations.contains(location.id) }.sorted { ($0.accountID, $0.name) < ($1.accountID, $1.name) },
             edges: edges.sorted()
         )
     }

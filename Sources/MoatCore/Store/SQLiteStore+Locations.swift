@@ -47,6 +47,9 @@ extension SQLiteStore {
             if edges > 0 { throw APIError.conflict("location '\(id)' still has \(edges) edge(s); delete them first") }
             let peers = try BGPPeerRecord.filter(Column("location") == id).fetchCount(db)
             if peers > 0 { throw APIError.conflict("location '\(id)' still has \(peers) BGP peer(s); delete them first") }
+            if let app = try SpectrumAppRecord.fetchAll(db).map({ try $0.app() }).first(where: { $0.locations.contains(id) }) {
+                throw APIError.conflict("app \(app.id) is scoped to location '\(id)'; change its locations first")
+            }
             let scoped = try Route.fetchAll(db).filter { $0.scope.locations.contains(id) }
             if let route = scoped.first {
                 throw APIError.conflict("route \(route.id) is scoped to location '\(id)'; change its scope first")

@@ -67,6 +67,7 @@ package final class SQLiteStore: Store {
         let rules = try FirewallRule.filter(Column("enabled") == true).fetchAll(db)
         let lists = try FirewallList.fetchAll(db)
         let peers = try BGPPeerRecord.fetchAll(db).map { try $0.peer() }
+        let apps = try SpectrumAppRecord.fetchAll(db).map { try $0.app() }
         let enrolled = try EdgeRecord.filter(Column("status") == EdgeInfo.Status.enrolled.rawValue).fetchAll(db)
         let stored = try LocationConfigRecord.fetchAll(db)
         var digests: [String: String] = [:]
@@ -74,7 +75,7 @@ package final class SQLiteStore: Store {
         var changed: [EdgeConfig] = []
         for location in locations {
             let config = ConfigCompiler.compile(location: location, prefixes: prefixes, tunnels: tunnels, routes: routes,
-                                                firewallRules: rules, firewallLists: lists, bgpPeers: peers,
+                                                firewallRules: rules, firewallLists: lists, bgpPeers: peers, apps: apps,
                                                 edges: enrolled.filter { $0.location == location.id }.map(\.id),
                                                 version: version, at: now)
             let digest = try ConfigCompiler.digest(config)

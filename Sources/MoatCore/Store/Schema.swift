@@ -189,6 +189,14 @@ enum Schema {
                 t.uniqueKey(["location", "name"])
             }
         }
+        migrator.registerMigration("v6-spectrum-apps") { db in
+            try db.create(table: "spectrum_apps") { t in
+                t.primaryKey("id", .text)
+                t.column("account_id", .text).notNull().indexed().references("accounts", onDelete: .cascade)
+                t.column("name", .text).notNull()
+                t.column("body", .jsonText).notNull()
+            }
+        }
         return migrator
     }
 }

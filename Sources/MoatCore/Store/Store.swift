@@ -73,6 +73,12 @@ package protocol Store: Sendable {
     func updateBGPPeer(location: String, id: String, actor: String, _ change: @Sendable (inout BGPPeerSpec) throws -> Void) async throws -> Written<BGPPeer>
     func deleteBGPPeer(location: String, id: String, actor: String) async throws -> Written<Void>
 
+    func createApp(accountID: String, _ spec: SpectrumAppSpec, actor: String) async throws -> Written<SpectrumApp>
+    func apps(accountID: String) async throws -> [SpectrumApp]
+    func app(accountID: String, id: String) async throws -> SpectrumApp
+    func updateApp(accountID: String, id: String, actor: String, _ change: @Sendable (inout SpectrumAppSpec) throws -> Void) async throws -> Written<SpectrumApp>
+    func deleteApp(accountID: String, id: String, actor: String) async throws -> Written<Void>
+
     func createPrefix(accountID: String, _ spec: PrefixSpec, actor: String) async throws -> Written<Prefix>
     func prefixes(accountID: String) async throws -> [Prefix]
     func prefix(accountID: String, id: String) async throws -> Prefix
