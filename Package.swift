@@ -34,6 +34,15 @@ let package = Package(
         .target(name: "Tunnels", dependencies: ["MoatModel", "LinuxNet"]),
         // BGP speaker: message codec and session state machine (pure).
         .target(name: "BGP", dependencies: ["MoatModel", "LinuxNet"]),
+        // Spectrum: the L4 proxy. Headers, balancing, access (pure); TCP and UDP on SwiftNIO.
+        .target(
+            name: "Proxy",
+            dependencies: [
+                "MoatModel", "LinuxNet",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Network namespaces for the lab and the integration tests.
         .target(name: "NetLab", dependencies: ["LinuxNet", "MoatModel"]),
         // Control plane.
@@ -79,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "moat",
             dependencies: [
-                "MoatCore", "MoatEdge", "MoatClient", "MoatModel", "Firewall", "LinuxNet", "Tunnels", "NetLab",
+                "MoatCore", "MoatEdge", "MoatClient", "MoatModel", "Firewall", "LinuxNet", "Tunnels", "NetLab", "Proxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

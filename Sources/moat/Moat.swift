@@ -14,7 +14,7 @@ struct Moat: AsyncParsableCommand {
         """,
         version: version,
         subcommands: [
-            UpCommand.self, CoreCommand.self, EdgeCommand.self, GREEndpointCommand.self, LabCommand.self,
+            UpCommand.self, CoreCommand.self, EdgeCommand.self, GREEndpointCommand.self, ProxyCommand.self, LabCommand.self,
             AccountsCommand.self, TokensCommand.self, LocationsCommand.self, EdgesCommand.self, BGPPeersCommand.self,
             PrefixesCommand.self, TunnelsCommand.self, RoutesCommand.self, FirewallCommand.self, AuditCommand.self,
         ]
