@@ -126,6 +126,14 @@ let package = Package(
         .testTarget(name: "MoatModelTests", dependencies: ["MoatModel"]),
         .testTarget(name: "TunnelsTests", dependencies: ["Tunnels", "MoatModel", "NetLab"]),
         .testTarget(name: "BGPTests", dependencies: ["BGP", "MoatModel", "NetLab"]),
+        .testTarget(
+            name: "ProxyTests",
+            dependencies: [
+                "Proxy", "MoatModel", "LinuxNet",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "MoatModel", "NetLab"]),
         .testTarget(
             name: "MoatCoreTests",
