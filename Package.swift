@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "MoatEdge",
             dependencies: [
-                "MoatModel", "LinuxNet", "MoatClient", "Firewall", "Tunnels", "BGP",
+                "MoatModel", "LinuxNet", "MoatClient", "Firewall", "Tunnels", "BGP", "Proxy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -71,6 +71,8 @@ package actor EdgeAgent: Service {
     private var unsentStateChanges: [TunnelStateChange] = []
     /// Probe summaries whose report failed, sent again with the next one (bounded).
     private var unsentSamples: [TunnelHealthSample] = []
+    /// Spectrum events whose report failed, sent again with the next one (bounded).
+    private var unsentProxyEvents: [ProxyEvent] = []
     private var reachedCore = false
 
     package init(options: Options, appliers: [any ConfigApplier] = [], http: HTTPClient = .shared, metrics: EdgeMetrics = EdgeMetrics(), logger: Logger = Logger(label: "moat.edge")) {
@@ -184,7 +186,8 @@ package actor EdgeAgent: Service {
     func telemetryLoop(_ identity: EdgeIdentity) async {
         let counters = pipeline.appliers.compactMap { $0 as? any RuleCounterSource }
         let health = pipeline.appliers.compactMap { $0 as? any TunnelHealthSource }
-        guard !counters.isEmpty || !health.isEmpty else { return await Self.sleepUntilCancelled() }
+        let proxies = pipeline.appliers.compactMap { $0 as? any ProxyEventSource }
+        guard !counters.isEmpty || !health.isEmpty || !proxies.isEmpty else { return await Self.sleepUntilCancelled() }
         await withTaskGroup(of: Void.self) { group in
             for source in health {
                 group.addTask {
@@ -193,13 +196,14 @@ package actor EdgeAgent: Service {
                     }
                 }
             }
-            group.addTask { await self.periodicTelemetry(identity, counters: counters, health: health) }
+            group.addTask { await self.periodicTelemetry(identity, counters: counters, health: health, proxies: proxies) }
             await group.next()
             group.cancelAll()
         }
     }
 
-    private func periodicTelemetry(_ identity: EdgeIdentity, counters: [any RuleCounterSource], health: [any TunnelHealthSource]) async {
+    private func periodicTelemetry(_ identity: EdgeIdentity, counters: [any RuleCounterSource], health: [any TunnelHealthSource],
+                                   proxies: [any ProxyEventSource]) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: options.telemetryInterval)
             var hits: [String: UInt64] = [:]
@@ -211,7 +215,9 @@ package actor EdgeAgent: Service {
             unsentStateChanges = []
             let samples = unsentSamples + health.flatMap { $0.healthSamples() }
             unsentSamples = []
-            let telemetry = EdgeTelemetry(ruleHits: hits, tunnelHealth: samples, tunnelEvents: events)
+            let connections = unsentProxyEvents + proxies.flatMap { $0.drainEvents() }
+            unsentProxyEvents = []
+            let telemetry = EdgeTelemetry(ruleHits: hits, tunnelHealth: samples, tunnelEvents: events, proxyEvents: connections)
             do {
                 try await client.sendTelemetry(identity: identity, telemetry)
             } catch {
@@ -219,6 +225,7 @@ package actor EdgeAgent: Service {
                 // Core counts a resent sample once (same tunnel, edge and start).
                 unsentStateChanges = Array((events + unsentStateChanges).suffix(1000))
                 unsentSamples = Array(samples.suffix(10_000))
+                unsentProxyEvents = Array(connections.suffix(50_000))
                 logger.warning("telemetry failed", metadata: ["error": "\(error)"])
             }
         }

@@ -230,17 +230,22 @@ public struct EdgeTelemetry: Codable, Equatable, Sendable {
     public var tunnelHealth: [TunnelHealthSample]
     /// Tunnel state changes since the last report.
     public var tunnelEvents: [TunnelStateChange]
+    /// Finished Spectrum connections and sessions since the last report.
+    public var proxyEvents: [ProxyEvent]
 
     enum CodingKeys: String, CodingKey {
         case ruleHits = "rule_hits"
         case tunnelHealth = "tunnel_health"
         case tunnelEvents = "tunnel_events"
+        case proxyEvents = "proxy_events"
     }
 
-    public init(ruleHits: [String: UInt64] = [:], tunnelHealth: [TunnelHealthSample] = [], tunnelEvents: [TunnelStateChange] = []) {
+    public init(ruleHits: [String: UInt64] = [:], tunnelHealth: [TunnelHealthSample] = [], tunnelEvents: [TunnelStateChange] = [],
+                proxyEvents: [ProxyEvent] = []) {
         self.ruleHits = ruleHits
         self.tunnelHealth = tunnelHealth
         self.tunnelEvents = tunnelEvents
+        self.proxyEvents = proxyEvents
     }
 
     public init(from decoder: any Decoder) throws {
@@ -248,5 +253,6 @@ public struct EdgeTelemetry: Codable, Equatable, Sendable {
         ruleHits = try container.decodeIfPresent([String: UInt64].self, forKey: .ruleHits) ?? [:]
         tunnelHealth = try container.decodeIfPresent([TunnelHealthSample].self, forKey: .tunnelHealth) ?? []
         tunnelEvents = try container.decodeIfPresent([TunnelStateChange].self, forKey: .tunnelEvents) ?? []
+        proxyEvents = try container.decodeIfPresent([ProxyEvent].self, forKey: .proxyEvents) ?? []
     }
 }

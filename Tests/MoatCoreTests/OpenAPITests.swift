@@ -151,6 +151,8 @@ import Testing
             origins: [.init(address: customer, ports: .init(low: 37015, high: 37020), weight: 2)], loadBalancing: .hash, proxyProtocol: .simple,
             ipRules: [.init(action: .block, cidr: cidr)], idleTimeout: 60, sourceLimits: .init(maxConnections: 10, newConnectionsPerSecond: 5),
             locations: ["ams1"]), at: date)
+        let proxyEvent = ProxyEvent(appID: app.id, proto: .tcp, clientAddress: customer, clientPort: 40000, edgePort: 25565, originAddress: moat,
+                                    originPort: 25565, bytesFromClient: 10, bytesToClient: 20, start: date, durationMs: 5, status: .normal, location: "ams1")
         let full: [(String, any Encodable)] = [
             ("BGPPeer", peer),
             ("SpectrumApp", app),
@@ -171,7 +173,8 @@ import Testing
             ("AuditEntry", AuditEntry(id: 1, at: date, actor: "operator:tok_0", accountID: "acc_1", action: "prefix.create", objectID: "pfx_1", version: 7, summary: "203.0.113.0/24")),
             ("APIErrorBody", APIErrorBody(error: .init(code: "invalid_expression", message: "unknown field", field: "expression", span: .init(start: 0, length: 3)))),
             ("TokenInfoList", ItemList(items: [TokenInfo(id: "tok_1", scope: .read, accountID: "acc_1", description: "ci", createdAt: date, token: secret)])),
-            ("EdgeTelemetry", EdgeTelemetry(ruleHits: [rule.id: 12], tunnelHealth: [sample], tunnelEvents: [change])),
+            ("EdgeTelemetry", EdgeTelemetry(ruleHits: [rule.id: 12], tunnelHealth: [sample], tunnelEvents: [change], proxyEvents: [proxyEvent])),
+            ("ProxyEvent", proxyEvent),
             ("TunnelHealthSample", sample),
             ("TunnelStateChange", change),
             ("TunnelHealthOverviewList", ItemList(items: [TunnelHealthOverview(tunnelID: tunnel.id, name: tunnel.name, locations: [cell])])),
@@ -180,6 +183,7 @@ import Testing
         ]
         let minimal: [(String, any Encodable)] = [
             ("BGPPeer", bareCIDRPeer),
+            ("ProxyEvent", ProxyEvent(appID: "app_1", proto: .udp, clientAddress: customer, clientPort: 1, edgePort: 2, start: date, status: .blocked)),
             ("SpectrumApp", SpectrumApp(accountID: "acc_1", spec: SpectrumAppSpec(name: "web", proto: .tcp, ports: .init(low: 80, high: 80),
                                                                                origins: [.init(address: customer, ports: .init(low: 80, high: 80))]), at: date)),
             ("TokenInfo", TokenInfo(id: "tok_1", scope: .read, accountID: nil, description: nil, createdAt: date)),

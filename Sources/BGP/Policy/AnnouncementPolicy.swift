@@ -4,7 +4,8 @@ import MoatModel
 ///
 /// An edge announces an approved prefix that the account wants advertised only while it can
 /// deliver it: its config is fresh, the config (and with it the firewall) is in force, and at
-/// least one route into the prefix has a tunnel that is not down. Otherwise it withdraws the
+/// least one route into the prefix has a tunnel that is not down, or the edge's proxy serves a
+/// Spectrum app of the account on an address inside the prefix. Otherwise it withdraws the
 /// prefix, and the routers send its traffic to the locations that can deliver it.
 package enum AnnouncementPolicy {
     package enum Drain: String, Sendable {
@@ -27,6 +28,9 @@ package enum AnnouncementPolicy {
         /// The config is in force: every part, firewall included, applied it.
         package var configApplied: Bool
         package var drain: Drain
+        /// The Spectrum apps this edge's proxy serves: an app on an address inside a prefix of
+        /// its account makes the edge able to deliver that prefix's traffic for it.
+        package var servedApps: [SpectrumApp] = []
 
         package init(config: EdgeConfig, edgeID: String, tunnelStates: [String: TunnelState]?, configFresh: Bool,
                      configApplied: Bool = true, drain: Drain = .none) {
@@ -86,6 +90,10 @@ package enum AnnouncementPolicy {
     static func whyNot(_ prefix: Prefix, _ inputs: Inputs) -> String? {
         guard inputs.configFresh else { return "the config is stale: no contact with core for too long" }
         guard inputs.configApplied else { return "the latest config did not apply" }
+        let proxied = inputs.servedApps.contains { app in
+            app.accountID == prefix.accountID && app.edgeAddress.map { prefix.cidr.contains($0) } == true
+        }
+        if proxied { return nil }
         let routes = inputs.config.routes.filter { $0.accountID == prefix.accountID && $0.prefix.overlaps(prefix.cidr) }
         guard !routes.isEmpty else { return "no route into the prefix serves this location" }
         guard let states = inputs.tunnelStates else { return "the GRE data path is not running" }

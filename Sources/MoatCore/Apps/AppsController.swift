@@ -1,3 +1,5 @@
+import Foundation
+import Hummingbird
 import MoatModel
 
 /// `/v1/accounts/{account}/apps`: Spectrum apps, TCP/UDP ports on the edges proxied to origins.
@@ -16,5 +18,25 @@ struct AppsController {
             delete: { account, id, actor in try await store.deleteApp(accountID: account, id: id, actor: actor.actor) })
     }
 
-    func register(on api: APIRouter) { resource.register(on: api) }
+    func register(on api: APIRouter) {
+        resource.register(on: api)
+        // The event log: one record per finished connection or UDP session, newest first.
+        api.on(.get, "/v1/accounts/:account/apps/:app/events") { request, context in
+            let account = try context.parameters.require("account")
+            _ = try context.requireAccess(to: account, write: false)
+            let query = request.uri.queryParameters
+            var limit = 100
+            if let text = query["limit"] {
+                guard let value = Int(text), (1...1000).contains(value) else { throw APIError.invalid("limit is 1-1000", field: "limit") }
+                limit = value
+            }
+            var before: Date?
+            if let text = query["before"] {
+                guard let date = RFC3339.date(String(text)) else { throw APIError.invalid("'\(text)' is not an RFC 3339 time", field: "before") }
+                before = date
+            }
+            let events = try await store.proxyEvents(accountID: account, appID: try context.parameters.require("app"), limit: limit, before: before)
+            return try JSONResponse.make(ItemList(items: events))
+        }
+    }
 }

@@ -196,6 +196,15 @@ enum Schema {
                 t.column("name", .text).notNull()
                 t.column("body", .jsonText).notNull()
             }
+            try db.create(table: "proxy_events") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("app_id", .text).notNull().references("spectrum_apps", onDelete: .cascade)
+                t.column("account_id", .text).notNull()
+                t.column("location", .text).notNull()
+                t.column("start_ms", .integer).notNull()
+                t.column("body", .jsonText).notNull()
+            }
+            try db.create(index: "proxy_events_by_app", on: "proxy_events", columns: ["app_id", "start_ms"])
         }
         return migrator
     }

@@ -78,6 +78,8 @@ package protocol Store: Sendable {
     func app(accountID: String, id: String) async throws -> SpectrumApp
     func updateApp(accountID: String, id: String, actor: String, _ change: @Sendable (inout SpectrumAppSpec) throws -> Void) async throws -> Written<SpectrumApp>
     func deleteApp(accountID: String, id: String, actor: String) async throws -> Written<Void>
+    func recordProxyEvents(edgeID: String, location: String, events: [ProxyEvent], at: Date) async throws
+    func proxyEvents(accountID: String, appID: String, limit: Int, before: Date?) async throws -> [ProxyEvent]
 
     func createPrefix(accountID: String, _ spec: PrefixSpec, actor: String) async throws -> Written<Prefix>
     func prefixes(accountID: String) async throws -> [Prefix]

@@ -58,7 +58,7 @@ struct EdgeSyncController {
             return Response(status: .noContent)
         }
 
-        // Rule counters, tunnel probe summaries and tunnel state changes; any part may be empty.
+        // Rule counters, tunnel probe summaries and state changes, Spectrum events; any part may be empty.
         api.on(.post, "/v1/edge/telemetry") { request, context in
             let edge = try context.requireEdge()
             let now = clock()
@@ -77,6 +77,7 @@ struct EdgeSyncController {
             }
             let samples = try TunnelHealthInput.samples(&reader, now: now)
             let events = try TunnelHealthInput.events(&reader, now: now)
+            let proxyEvents = try ProxyEventInput.events(&reader)
             try reader.finish()
             await presence.touch(edge.id, applied: nil, at: now)
             // A report of state changes alone carries an empty `rule_hits` (EdgeTelemetry always
@@ -86,6 +87,9 @@ struct EdgeSyncController {
             }
             if !samples.isEmpty || !events.isEmpty {
                 try await store.recordTunnelHealth(edgeID: edge.id, location: edge.location, samples: samples, events: events, at: now)
+            }
+            if !proxyEvents.isEmpty {
+                try await store.recordProxyEvents(edgeID: edge.id, location: edge.location, events: proxyEvents, at: now)
             }
             return Response(status: .noContent)
         }

@@ -68,14 +68,16 @@ package final class BGPApplier: ConfigApplier, MetricsTextSource, Service {
     private let state = Mutex(State())
     private let edgeID: @Sendable () -> String?
     private let tunnelStates: @Sendable () -> [String: TunnelState]?
+    private let servedApps: @Sendable () -> [SpectrumApp]
     private let contact: CoreContact
     private let logger: Logger
 
     package init(options: Options, edgeID: @escaping @Sendable () -> String?, tunnelStates: @escaping @Sendable () -> [String: TunnelState]?,
-                 contact: CoreContact, logger: Logger) {
+                 servedApps: @escaping @Sendable () -> [SpectrumApp] = { [] }, contact: CoreContact, logger: Logger) {
         self.options = options
         self.edgeID = edgeID
         self.tunnelStates = tunnelStates
+        self.servedApps = servedApps
         self.contact = contact
         self.logger = logger
         speaker = BGPSpeaker(listenPort: options.listenPort) { name, transition in
@@ -158,13 +160,15 @@ package final class BGPApplier: ConfigApplier, MetricsTextSource, Service {
             contact.lastContact.map { now.timeIntervalSince($0) <= Double(maxAge.components.seconds) } ?? true
         } ?? true
         let tunnels = tunnelStates()
+        let apps = servedApps()
         let id = edgeID() ?? ""
         return state.withLock { current in
             guard let config = current.config else {
                 return (AnnouncementPolicy.Decision.nothing, false)
             }
-            let inputs = AnnouncementPolicy.Inputs(config: config, edgeID: id, tunnelStates: tunnels, configFresh: fresh,
+            var inputs = AnnouncementPolicy.Inputs(config: config, edgeID: id, tunnelStates: tunnels, configFresh: fresh,
                                                    drain: current.drain?.phase(at: now) ?? .none)
+            inputs.servedApps = apps
             let decision = AnnouncementPolicy.decide(inputs)
             let changed = decision != current.decision
             if changed {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 import LinuxNet
 import Logging
 import MoatEdge
@@ -24,6 +25,12 @@ struct DataPlaneOptions: ParsableArguments {
         discussion: "It announces the advertised prefixes this edge can deliver: fresh config, and a tunnel that is not down on a route into the prefix."))
     var bgp: Mode = .on
 
+    @Option(help: "Run the location's Spectrum apps (the L4 proxy): on, off.")
+    var proxy: Mode = .on
+
+    @Option(help: "Event loop threads of the L4 proxy (default: one per core).")
+    var proxyThreads: Int = System.coreCount
+
     @Option(help: "TCP port where passive BGP peers connect.")
     var bgpPort: UInt16 = 179
 
@@ -42,6 +49,14 @@ struct DataPlaneOptions: ParsableArguments {
 
     func build(logger: Logger, dataDirectory: URL) throws -> DataPlane {
         var appliers = try appliers(logger: logger)
+        var proxyApplier: ProxyApplier?
+        if proxy != .off {
+            let applier = ProxyApplier(threads: proxyThreads, logger: logger)
+            appliers.append(applier)
+            proxyApplier = applier
+        } else {
+            logger.notice("proxy off (--proxy off): Spectrum apps are received but not served")
+        }
         let contact = CoreContact()
         var bgpApplier: BGPApplier?
         if bgp == .on {
@@ -50,8 +65,9 @@ struct DataPlaneOptions: ParsableArguments {
             options.listenPort = bgpPort
             options.configMaxAge = configMaxAge > 0 ? .seconds(configMaxAge) : nil
             let identity = IdentityCache(directory: dataDirectory)
+            let proxies = proxyApplier
             let applier = BGPApplier(options: options, edgeID: { identity.edgeID }, tunnelStates: { tunnels?.tunnelStates },
-                                     contact: contact, logger: logger)
+                                     servedApps: { proxies?.servedApps ?? [] }, contact: contact, logger: logger)
             appliers.append(applier)
             bgpApplier = applier
         } else {
