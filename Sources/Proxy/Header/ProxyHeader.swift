@@ -58,6 +58,13 @@ package enum ProxyHeader {
         return (mapped(a), mapped(b), 6)
     }
 
+    /// An IPv4-mapped IPv6 address as the IPv4 address it carries (a dual-stack socket reports
+    /// IPv4 clients that way); any other address as it is.
+    package static func unmapped(_ address: IPAddress) -> IPAddress {
+        guard case .v6(let value) = address, value >> 32 == 0xffff else { return address }
+        return .v4(UInt32(truncatingIfNeeded: value))
+    }
+
     /// `::ffff:a.b.c.d` for an IPv4 address (RFC 4291 §2.5.5.2).
     static func mapped(_ address: IPAddress) -> IPAddress {
         guard case .v4(let value) = address else { return address }

@@ -41,7 +41,8 @@ package final class TCPProxyListener: Sendable {
 
     private static func accept(_ child: Channel, runtime: AppRuntime, connectTimeout: TimeAmount) {
         let start = Date()
-        guard let remote = child.remoteAddress, let client = remote.ipAddress.flatMap(IPAddress.init), let local = child.localAddress else {
+        guard let remote = child.remoteAddress, let client = remote.ipAddress.flatMap(IPAddress.init).map(ProxyHeader.unmapped),
+              let local = child.localAddress else {
             child.close(promise: nil)
             return
         }
@@ -135,7 +136,7 @@ package final class TCPProxyListener: Sendable {
     }
 
     static func proxyHeader(_ mode: SpectrumApp.ProxyProtocol, event: ProxyEvent, local: SocketAddress) -> [UInt8]? {
-        guard mode == .v1 || mode == .v2, let edge = local.ipAddress.flatMap(IPAddress.init) else { return nil }
+        guard mode == .v1 || mode == .v2, let edge = local.ipAddress.flatMap(IPAddress.init).map(ProxyHeader.unmapped) else { return nil }
         let source = ProxyHeader.Endpoint(event.clientAddress, UInt16(event.clientPort))
         let destination = ProxyHeader.Endpoint(edge, UInt16(event.edgePort))
         return mode == .v1 ? ProxyHeader.v1(source: source, destination: destination)

@@ -117,7 +117,7 @@ final class UDPFrontHandler: ChannelInboundHandler {
     }
 
     private func open(_ client: SocketAddress, context: ChannelHandlerContext) -> Session? {
-        guard let clientAddress = client.ipAddress.flatMap(IPAddress.init), sessions.count < maxSessions else { return nil }
+        guard let clientAddress = client.ipAddress.flatMap(IPAddress.init).map(ProxyHeader.unmapped), sessions.count < maxSessions else { return nil }
         guard runtime.admit(clientAddress) == .allow else { return nil }
         let edgePort = context.channel.localAddress?.port ?? 0
         guard let origin = runtime.origins(for: clientAddress, port: edgePort).first else {
@@ -159,7 +159,7 @@ final class UDPFrontHandler: ChannelInboundHandler {
         let app = runtime.app
         var payload = data
         if app.proxyProtocol == .simple || (app.proxyProtocol == .v2 && !session.sentHeader),
-           let edge = context?.channel.localAddress, let edgeAddress = edge.ipAddress.flatMap(IPAddress.init) {
+           let edge = context?.channel.localAddress, let edgeAddress = edge.ipAddress.flatMap(IPAddress.init).map(ProxyHeader.unmapped) {
             let source = ProxyHeader.Endpoint(session.clientAddress, UInt16(session.client.port ?? 0))
             let destination = ProxyHeader.Endpoint(edgeAddress, UInt16(edge.port ?? 0))
             let header = app.proxyProtocol == .simple ? ProxyHeader.simple(source: source, destination: destination)
