@@ -16,7 +16,7 @@ struct Moat: AsyncParsableCommand {
         subcommands: [
             UpCommand.self, CoreCommand.self, EdgeCommand.self, GREEndpointCommand.self,
             AccountsCommand.self, TokensCommand.self, LocationsCommand.self, EdgesCommand.self,
-            PrefixesCommand.self, TunnelsCommand.self, RoutesCommand.self, FirewallCommand.self, AuditCommand.self,
+            PrefixesCommand.self, OriginValidationCommand.self, TunnelsCommand.self, RoutesCommand.self, FirewallCommand.self, AuditCommand.self,
         ]
     )
 }
