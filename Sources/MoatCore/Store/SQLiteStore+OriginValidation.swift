@@ -33,7 +33,7 @@ extension SQLiteStore {
         let change = Change(actor: actor, accountID: nil, action: "origin_validation.\(kind.rawValue).clear", objectID: kind.rawValue, affectsConfig: false)
         return try await write(change) { db, _ in
             guard try OriginDataRecord.deleteOne(db, key: kind.rawValue) else {
-                throw APIError.notFound(kind.noun, kind.rawValue)
+                throw APIError(.notFound, code: "not_found", "no \(kind.noun) is loaded")
             }
             try db.execute(sql: kind == .roas ? "DELETE FROM roas" : "DELETE FROM irr_routes")
             return ((), kind.rawValue)

@@ -8,14 +8,11 @@ struct OriginValidationCommand: AsyncParsableCommand {
         commandName: "origin-validation",
         abstract: "ROA and IRR data that onboarded prefixes are checked against (operator token).",
         discussion: """
-        Where ROA data is loaded, a prefix is refused on onboarding, on an origin_asn change and on
-        approval when it is RPKI invalid (RFC 6811): ROAs cover it but none authorises its origin AS
-        at its length. A prefix no ROA covers is accepted, pending approval. Where IRR data is
-        loaded, a route object for exactly the prefix must name its origin AS. Loading replaces the
-        source's data and lists the onboarded prefixes it now refuses; `clear` switches it off.
+        Where ROA data is loaded, a prefix is refused on onboarding, on an origin_asn change and on approval when it is RPKI invalid (RFC 6811): ROAs cover it but none authorises its origin AS at its length. A prefix no ROA covers is accepted, pending approval. Where IRR data is loaded, a route object for exactly the prefix must name its origin AS. Loading replaces the source's data and lists the onboarded prefixes it now refuses; `clear` switches it off.
 
         Examples:
-          routinator vrps --format csv > vrps.csv && moat origin-validation roas import vrps.csv
+          routinator vrps --format csv > vrps.csv
+          moat origin-validation roas import vrps.csv
           moat origin-validation irr import routes.txt
           moat origin-validation show
           moat origin-validation clear irr
@@ -54,11 +51,10 @@ struct OriginValidationCommand: AsyncParsableCommand {
                 abstract: "Replace the ROA data with a CSV file and switch ROA checks on.",
                 discussion: """
                 Two CSV forms are read, with or without a header line:
-                  prefix,max_length,asn                      203.0.113.0/24,24,AS64500
-                  ASN,IP Prefix,Max Length,Trust Anchor      AS13335,1.1.1.0/24,24,apnic
-                The second is what Routinator (--format csv) and rpki-client (-c) export. AS numbers
-                read AS64500 or 64500; '#' lines are comments. A bad line refuses the whole file,
-                naming the line, and the ROAs loaded before stay in force.
+                  prefix,max_length,asn                   203.0.113.0/24,24,AS64500
+                  ASN,IP Prefix,Max Length,Trust Anchor   AS13335,1.1.1.0/24,24,apnic
+
+                The second is what Routinator (--format csv) and rpki-client (-c) export. AS numbers read AS64500 or 64500; '#' lines are comments. A bad line refuses the whole file, naming the line, and the ROAs loaded before stay in force.
                 """)
             @Argument(help: "The CSV file, or - for standard input.") var file: String
             @OptionGroup var options: ClientOptions
@@ -75,11 +71,7 @@ struct OriginValidationCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Replace the IRR data with RPSL route objects and switch IRR checks on.",
                 discussion: """
-                The file holds RPSL objects separated by blank lines, e.g. a registry dump or whois
-                output; route: and route6: objects with their origin: are read, everything else is
-                skipped. A prefix passes when a route object for exactly that prefix names its
-                origin AS, as upstream prefix filters built from the IRR expect. A malformed route
-                object refuses the whole file, naming the line; the data loaded before stays.
+                The file holds RPSL objects separated by blank lines, e.g. a registry dump or whois output; route: and route6: objects with their origin: are read, everything else is skipped. A prefix passes when a route object for exactly that prefix names its origin AS, as upstream prefix filters built from the IRR expect. A malformed route object refuses the whole file, naming the line; the data loaded before stays.
                 """)
             @Argument(help: "The RPSL file, or - for standard input.") var file: String
             @OptionGroup var options: ClientOptions
@@ -108,7 +100,7 @@ struct OriginValidationCommand: AsyncParsableCommand {
             let response = try await client.send(.PUT, path, body: data, contentType: contentType, timeout: .minutes(5))
             if options.json { print(String(decoding: response.body, as: UTF8.self)); return }
             let summary = try client.decode(OriginDataSummary.self, response)
-            print("loaded \(summary.entries) entries (\(summary.ipv4) IPv4, \(summary.ipv6) IPv6)")
+            print("loaded \(summary.entries) \(summary.entries == 1 ? "entry" : "entries") (\(summary.ipv4) IPv4, \(summary.ipv6) IPv6)")
             let conflicts = summary.invalidPrefixes ?? []
             if !conflicts.isEmpty {
                 print("\nonboarded prefixes this data refuses (they stay as they are; approval is refused while they fail):")
