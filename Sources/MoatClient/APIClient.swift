@@ -49,12 +49,14 @@ public struct APIClient: Sendable {
         return try await send(method, path, body: body, timeout: timeout)
     }
 
-    public func send(_ method: HTTPMethod, _ path: String, body: Data?, timeout: TimeAmount = .seconds(30)) async throws -> APIResponse {
+    /// Sends `body` as `contentType` (JSON unless said otherwise, e.g. `text/csv` for a data file).
+    public func send(_ method: HTTPMethod, _ path: String, body: Data?, contentType: String = "application/json",
+                     timeout: TimeAmount = .seconds(30)) async throws -> APIResponse {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response: HTTPClientResponse

@@ -80,6 +80,18 @@ public struct CIDR: Hashable, Sendable, Comparable {
         contains(other) || other.contains(self)
     }
 
+    /// The prefix of `length` bits that contains this one: 203.0.113.0/24 at 16 is 203.0.0.0/16.
+    /// `length` must lie between 0 and this prefix's length.
+    public func supernet(length: Int) -> CIDR {
+        precondition(length >= 0 && length <= self.length, "a supernet of /\(self.length) cannot be /\(length)")
+        return CIDR(unchecked: CIDR.mask(address, length), length: length)
+    }
+
+    private init(unchecked address: IPAddress, length: Int) {
+        self.address = address
+        self.length = length
+    }
+
     /// The network address of `address` with `length` prefix bits kept.
     public static func mask(_ address: IPAddress, _ length: Int) -> IPAddress {
         let width = address.bitWidth

@@ -16,7 +16,7 @@ struct Moat: AsyncParsableCommand {
         subcommands: [
             UpCommand.self, CoreCommand.self, EdgeCommand.self, GREEndpointCommand.self, ProxyCommand.self, LabCommand.self,
             AccountsCommand.self, TokensCommand.self, LocationsCommand.self, EdgesCommand.self, BGPPeersCommand.self,
-            PrefixesCommand.self, TunnelsCommand.self, RoutesCommand.self, AppsCommand.self, FirewallCommand.self, AuditCommand.self,
+            PrefixesCommand.self, OriginValidationCommand.self, TunnelsCommand.self, RoutesCommand.self, AppsCommand.self, FirewallCommand.self, AuditCommand.self,
         ]
     )
 }

@@ -107,4 +107,24 @@ import Testing
             }
         }
     }
+
+    /// A prefix without `origin_asn` is originated by Moat's own AS: the local AS of the BGP
+    /// peers is what the operator's ROAs must authorise.
+    @Test func withoutAnOriginASThePeersLocalASIsCheckedAgainstTheROAs() async throws {
+        let core = try await TestCore.make()
+        defer { core.remove() }
+        try await core.run { api in
+            _ = try await api.create("/v1/locations", #"{"id":"ams1","region":"WEUR"}"#)
+            let account = try await api.create("/v1/accounts", #"{"name":"alpha"}"#)
+            let roas = "prefix,max_length,asn\n203.0.113.0/24,24,AS65010\n198.51.100.0/24,24,AS64999\n"
+            #expect(try await OriginValidationAPITests.load(api, "roas", roas).status == 200)
+            // No peer yet: nothing says which AS announces it.
+            let unknown = try await api.call(.post, "/v1/accounts/\(account)/prefixes", json: #"{"cidr":"203.0.113.0/24"}"#)
+            #expect(unknown.status == 422 && unknown.errorField == "origin_asn")
+            _ = try await api.create("/v1/locations/ams1/bgp-peers", #"{"name":"transit","peer_address":"192.0.2.1","peer_asn":64500,"local_asn":65010}"#)
+            #expect(try await api.call(.post, "/v1/accounts/\(account)/prefixes", json: #"{"cidr":"203.0.113.0/24"}"#).status == 201)
+            let wrong = try await api.call(.post, "/v1/accounts/\(account)/prefixes", json: #"{"cidr":"198.51.100.0/24"}"#)
+            #expect(wrong.status == 422 && String(decoding: wrong.body, as: UTF8.self).contains("AS65010"))
+        }
+    }
 }

@@ -141,6 +141,9 @@ import Testing
         let point = TunnelHealthPoint(at: date, sent: 120, lost: 3, loss: 0.025, rttMin: 1, rttAvg: 2.5, rttMax: 9, state: .degraded)
         let bare = TunnelHealthPoint(at: date, sent: 0, lost: 0, loss: nil, rttMin: nil, rttAvg: nil, rttMax: nil, state: .down)
 
+        let conflict = OriginConflict(prefixID: prefix.id, accountID: "acc_1", cidr: cidr, status: .pending,
+                                      reason: "RPKI invalid: ROA 203.0.113.0/24 max /24 authorises AS64500, not AS64501")
+        let summary = OriginDataSummary(entries: 3, ipv4: 2, ipv6: 1, loadedAt: date, loadedBy: "operator:tok_1", invalidPrefixes: [conflict])
         let peer = BGPPeer(location: "ams1", spec: BGPPeerSpec(name: "transit-a", edge: edge.id, peerAddress: customer, peerASN: 64500, localASN: 65010,
                                                                localAddress: moat, md5Key: "s3cret", communities: ["64500:666"], largeCommunities: ["65010:1:2"],
                                                                nextHopIPv4: moat, nextHopIPv6: IPAddress("2001:db8::1"), prefixLimit: 100), at: date)
@@ -180,6 +183,9 @@ import Testing
             ("TunnelHealthOverviewList", ItemList(items: [TunnelHealthOverview(tunnelID: tunnel.id, name: tunnel.name, locations: [cell])])),
             ("TunnelHealthHistory", TunnelHealthHistory(tunnelID: tunnel.id, from: date, to: date + 3600, step: 60,
                                                         locations: [TunnelLocationHistory(location: "ams1", points: [point])])),
+            ("OriginValidationStatus", OriginValidationStatus(roas: summary, irr: summary)),
+            ("OriginDataSummary", summary),
+            ("OriginConflict", conflict),
         ]
         let minimal: [(String, any Encodable)] = [
             ("BGPPeer", bareCIDRPeer),
@@ -201,6 +207,8 @@ import Testing
             ("TunnelHealthSample", TunnelHealthSample(tunnelID: tunnel.id, start: date, end: date, sent: 3, lost: 3, rttMin: nil, rttAvg: nil, rttMax: nil, state: .down)),
             ("TunnelHealthPoint", bare),
             ("TunnelHealthOverview", TunnelHealthOverview(tunnelID: tunnel.id, name: tunnel.name, locations: [])),
+            ("OriginValidationStatus", OriginValidationStatus()),
+            ("OriginDataSummary", OriginDataSummary(entries: 1, ipv4: 1, ipv6: 0, loadedAt: date, loadedBy: "operator:tok_1")),
         ]
         let encoder = MoatJSON.encoder()
         for (fill, samples) in [(SchemaFill.everyField, full), (.requiredOnly, minimal)] {

@@ -105,6 +105,11 @@ import Testing
                 (.post, "/v1/edges", #"{"location":"ams1"}"#),
                 (.get, "/v1/edges", nil),
                 (.post, "/v1/accounts/\(a)/tokens", #"{"scope":"write"}"#),
+                (.get, "/v1/origin-validation", nil),
+                (.put, "/v1/origin-validation/roas", "203.0.113.0/24,24,AS64500"),
+                (.put, "/v1/origin-validation/irr", "route: 203.0.113.0/24\norigin: AS64500"),
+                (.delete, "/v1/origin-validation/roas", nil),
+                (.delete, "/v1/origin-validation/irr", nil),
             ]
             for (method, path, body) in cases {
                 let answer = try await api.call(method, path, as: .token(write), json: body)

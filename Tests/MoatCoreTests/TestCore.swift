@@ -54,8 +54,10 @@ struct API: Sendable {
     enum As: Sendable { case none, op, token(String) }
 
     @discardableResult
-    func call(_ method: HTTPRequest.Method, _ path: String, as caller: As = .op, json: String? = nil, raw: ByteBuffer? = nil) async throws -> Answer {
+    func call(_ method: HTTPRequest.Method, _ path: String, as caller: As = .op, json: String? = nil, raw: ByteBuffer? = nil,
+              contentType: String? = nil) async throws -> Answer {
         var headers: HTTPFields = [:]
+        if let contentType { headers[.contentType] = contentType }
         switch caller {
         case .none: break
         case .op: headers[.authorization] = "Bearer \(operatorToken)"

@@ -34,6 +34,19 @@ import Testing
         #expect(try CIDR.parse("2001:db8::/127").lastAddress.description == "2001:db8::1")
     }
 
+    @Test func supernetsContainThePrefix() throws {
+        let prefix = try CIDR.parse("203.0.113.128/25")
+        #expect(prefix.supernet(length: 25) == prefix)
+        #expect(prefix.supernet(length: 24).description == "203.0.113.0/24")
+        #expect(prefix.supernet(length: 17).description == "203.0.0.0/17")
+        #expect(prefix.supernet(length: 0).description == "0.0.0.0/0")
+        let v6 = try CIDR.parse("2001:db8:ab00::/40")
+        #expect(v6.supernet(length: 33).description == "2001:db8:8000::/33")
+        #expect(v6.supernet(length: 32).description == "2001:db8::/32")
+        #expect(v6.supernet(length: 0).description == "::/0")
+        for length in 0...40 { #expect(v6.supernet(length: length).contains(v6)) }
+    }
+
     @Test func cidrErrorsSayWhatIsWrong() {
         #expect(throws: CIDR.ParseError.hostBitsSet(suggestion: "192.0.2.0/24")) { try CIDR.parse("192.0.2.1/24") }
         #expect(throws: CIDR.ParseError.missingLength) { try CIDR.parse("192.0.2.0") }

@@ -21,6 +21,25 @@ extension Request {
         return try JSONValue.parse(Data(buffer.readableBytesView))
     }
 
+    /// Reads a data file sent as the body (CSV, RPSL) as UTF-8 text, refusing more than `limit`
+    /// bytes and JSON, which such routes do not take.
+    func textBody(limit: Int) async throws -> String {
+        if let type = headers[.contentType], type.lowercased().hasPrefix("application/json") {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "this route reads a text file (text/csv or text/plain), not JSON")
+        }
+        var request = self
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, code: "body_too_large", "the request body is larger than \(limit >> 20) MiB")
+        }
+        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
+            throw APIError(.badRequest, code: "invalid_encoding", "the body is not UTF-8 text")
+        }
+        return text
+    }
+
     /// Reads a body that may be empty (an empty body counts as `{}`).
     func optionalJSONBody() async throws -> JSONValue {
         var request = self

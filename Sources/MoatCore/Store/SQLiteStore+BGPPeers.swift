@@ -38,6 +38,10 @@ extension SQLiteStore {
         }
     }
 
+    package func bgpLocalASNs() async throws -> Set<UInt32> {
+        try await pool.read { db in Set(try BGPPeerRecord.fetchAll(db).map { try $0.peer().localASN }) }
+    }
+
     package func bgpPeer(location: String, id: String) async throws -> BGPPeer {
         try await pool.read { db in try Self.peer(db, location: location, id: id) }
     }

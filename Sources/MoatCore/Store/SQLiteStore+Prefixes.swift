@@ -3,7 +3,7 @@ import GRDB
 import MoatModel
 
 extension SQLiteStore {
-    package func createPrefix(accountID: String, _ spec: PrefixSpec, actor: String) async throws -> Written<Prefix> {
+    package func createPrefix(accountID: String, _ spec: PrefixSpec, originCheck: OriginCheck, actor: String) async throws -> Written<Prefix> {
         let change = Change(actor: actor, accountID: accountID, action: "prefix.create", summary: spec.cidr.description, affectsConfig: true)
         return try await write(change) { db, now in
             try Self.requireAccount(db, accountID)
@@ -19,6 +19,7 @@ extension SQLiteStore {
                 }
             }
             let prefix = Prefix(accountID: accountID, spec: spec, at: now)
+            try Self.verifyOrigin(db, prefix, check: originCheck)
             try prefix.insert(db)
             return (prefix, prefix.id)
         }
@@ -35,7 +36,7 @@ extension SQLiteStore {
         try await pool.read { db in try Self.fetchOwned(Prefix.self, db, accountID: accountID, id: id) }
     }
 
-    package func updatePrefix(accountID: String, id: String, patch: PrefixPatch, actor: String) async throws -> Written<Prefix> {
+    package func updatePrefix(accountID: String, id: String, patch: PrefixPatch, originCheck: OriginCheck, actor: String) async throws -> Written<Prefix> {
         var summary: [String] = []
         if let status = patch.status { summary.append("status=\(status.rawValue)") }
         if let advertised = patch.advertised { summary.append("advertised=\(advertised)") }
@@ -46,6 +47,10 @@ extension SQLiteStore {
             var prefix = patch.applied(to: current)
             if prefix.advertised && prefix.status != .approved {
                 throw APIError.conflict("prefix \(prefix.cidr) is \(prefix.status.rawValue); only approved prefixes can be advertised", field: "advertised")
+            }
+            // A new origin, or the operator's approval, must pass the ROA/IRR checks of the moment.
+            if prefix.originASN != current.originASN || (prefix.status == .approved && current.status != .approved) {
+                try Self.verifyOrigin(db, prefix, check: originCheck)
             }
             prefix.updatedAt = now
             try prefix.update(db)

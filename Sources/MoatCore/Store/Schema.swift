@@ -206,6 +206,28 @@ enum Schema {
             }
             try db.create(index: "proxy_events_by_app", on: "proxy_events", columns: ["app_id", "start_ms"])
         }
+        migrator.registerMigration("v5-origin-validation") { db in
+            // The operator's ROA and IRR data; a row in origin_data switches its source on.
+            // Checks look rows up by the prefixes covering a route, as CIDR prints them.
+            try db.create(table: "origin_data") { t in
+                t.primaryKey("kind", .text)
+                t.column("entries", .integer).notNull()
+                t.column("ipv4", .integer).notNull()
+                t.column("ipv6", .integer).notNull()
+                t.column("loaded_at", .datetime).notNull()
+                t.column("loaded_by", .text).notNull()
+            }
+            try db.create(table: "roas") { t in
+                t.column("prefix", .text).notNull().indexed()
+                t.column("max_length", .integer).notNull()
+                t.column("asn", .integer).notNull()
+            }
+            try db.create(table: "irr_routes") { t in
+                t.column("prefix", .text).notNull().indexed()
+                t.column("origin", .integer).notNull()
+                t.column("source", .text)
+            }
+        }
         return migrator
     }
 }

@@ -72,6 +72,8 @@ package protocol Store: Sendable {
     func bgpPeer(location: String, id: String) async throws -> BGPPeer
     func updateBGPPeer(location: String, id: String, actor: String, _ change: @Sendable (inout BGPPeerSpec) throws -> Void) async throws -> Written<BGPPeer>
     func deleteBGPPeer(location: String, id: String, actor: String) async throws -> Written<Void>
+    /// The local AS numbers of every BGP peer: the ASes Moat announces from.
+    func bgpLocalASNs() async throws -> Set<UInt32>
 
     func createApp(accountID: String, _ spec: SpectrumAppSpec, actor: String) async throws -> Written<SpectrumApp>
     func apps(accountID: String) async throws -> [SpectrumApp]
@@ -81,10 +83,12 @@ package protocol Store: Sendable {
     func recordProxyEvents(edgeID: String, location: String, events: [ProxyEvent], at: Date) async throws
     func proxyEvents(accountID: String, appID: String, limit: Int, before: Date?) async throws -> [ProxyEvent]
 
-    func createPrefix(accountID: String, _ spec: PrefixSpec, actor: String) async throws -> Written<Prefix>
+    /// Refuses a prefix whose origin `originCheck` finds invalid against the stored ROA/IRR data.
+    func createPrefix(accountID: String, _ spec: PrefixSpec, originCheck: OriginCheck, actor: String) async throws -> Written<Prefix>
     func prefixes(accountID: String) async throws -> [Prefix]
     func prefix(accountID: String, id: String) async throws -> Prefix
-    func updatePrefix(accountID: String, id: String, patch: PrefixPatch, actor: String) async throws -> Written<Prefix>
+    /// Runs `originCheck` when the origin changes or the operator approves.
+    func updatePrefix(accountID: String, id: String, patch: PrefixPatch, originCheck: OriginCheck, actor: String) async throws -> Written<Prefix>
     func deletePrefix(accountID: String, id: String, actor: String) async throws -> Written<Void>
 
     func createTunnel(accountID: String, _ spec: TunnelSpec, actor: String) async throws -> Written<Tunnel>
@@ -125,6 +129,14 @@ package protocol Store: Sendable {
     func tunnelHealth(accountID: String, at: Date) async throws -> [TunnelHealthOverview]
     /// One tunnel's probe results per location, in the range's buckets.
     func tunnelHealthHistory(accountID: String, tunnelID: String, range: TunnelHealthRange) async throws -> TunnelHealthHistory
+
+    // MARK: origin validation
+    /// Replaces the ROA data (or the IRR route objects) and switches its checks on; answers what
+    /// was loaded and the onboarded prefixes it now refuses.
+    func loadOriginData(_ data: OriginDataUpload, check: OriginCheck, actor: String) async throws -> Written<OriginDataSummary>
+    /// Drops one source and switches its checks off; 404 when it is not loaded.
+    func clearOriginData(_ kind: OriginDataKind, actor: String) async throws -> Written<Void>
+    func originValidationStatus() async throws -> OriginValidationStatus
 
     // MARK: audit and config
     func audit(_ query: AuditQuery) async throws -> [AuditEntry]
