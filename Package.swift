@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "moat-bench-sync", targets: ["BenchSync"]),
         .executable(name: "moat-bench-firewall", targets: ["BenchFirewall"]),
         .executable(name: "moat-bench-tunnels", targets: ["BenchTunnels"]),
+        .executable(name: "moat-bench-bgp", targets: ["BenchBGP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -122,6 +123,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/tunnels/Sources"
+        ),
+        .executableTarget(
+            name: "BenchBGP",
+            dependencies: [
+                "BGP", "LinuxNet", "NetLab", "MoatModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench/bgp/Sources"
         ),
         .testTarget(name: "MoatModelTests", dependencies: ["MoatModel"]),
         .testTarget(name: "TunnelsTests", dependencies: ["Tunnels", "MoatModel", "NetLab"]),

@@ -175,4 +175,22 @@ struct ProxyLoopbackTests {
             box.withLockedValue { $0.append(text) }
         }
     }
+
+    @Test func activeChecksTakeADeadOriginOutAndBringItBack() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let echo = try await EchoServers.tcp(group: group)
+        let port = echo.localAddress!.port!
+        let runtime = AppRuntime(app: Self.app(.tcp, origins: [port, port])) { _ in }
+        let listener = try await TCPProxyListener.start(runtime: runtime, host: "127.0.0.1", port: 0, group: group, checkInterval: .milliseconds(50))
+        try await echo.close()
+        for _ in 0..<100 where !runtime.noOriginHealthy { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(runtime.noOriginHealthy, "three failed checks take both origins out")
+        let again = try await ServerBootstrap(group: group).serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: port).get()
+        for _ in 0..<100 where runtime.noOriginHealthy { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(runtime.originHealth == [true, true], "two good checks bring them back")
+        try await again.close()
+        await listener.stop()
+        try await group.shutdownGracefully()
+    }
 }

@@ -82,7 +82,8 @@ package final class ProxyApplier: ConfigApplier, MetricsTextSource, ProxyEventSo
         do {
             let listener: Listener
             switch app.proto {
-            case .tcp: listener = .tcp(try await TCPProxyListener.start(runtime: runtime, host: host, port: app.ports.low, group: group))
+            case .tcp: listener = .tcp(try await TCPProxyListener.start(runtime: runtime, host: host, port: app.ports.low, group: group,
+                                                                        checkInterval: .seconds(10)))
             case .udp: listener = .udp(try await UDPProxyListener.start(runtime: runtime, host: host, port: app.ports.low, group: group))
             }
             running.withLock { $0[app.id] = listener }

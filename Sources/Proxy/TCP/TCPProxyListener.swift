@@ -10,16 +10,19 @@ package final class TCPProxyListener: Sendable {
     package let runtime: AppRuntime
     private let channel: Channel
     package let port: Int
+    private let checker: OriginChecker?
 
-    private init(runtime: AppRuntime, channel: Channel) {
+    private init(runtime: AppRuntime, channel: Channel, checker: OriginChecker?) {
         self.runtime = runtime
         self.channel = channel
+        self.checker = checker
         port = channel.localAddress?.port ?? 0
     }
 
-    /// Binds `host`:`port` (port 0: any free port).
+    /// Binds `host`:`port` (port 0: any free port). With `checkInterval`, origins are also
+    /// checked actively (a TCP connect each interval).
     package static func start(runtime: AppRuntime, host: String, port: Int, group: EventLoopGroup,
-                              connectTimeout: TimeAmount = .seconds(5)) async throws -> TCPProxyListener {
+                              connectTimeout: TimeAmount = .seconds(5), checkInterval: TimeAmount? = nil) async throws -> TCPProxyListener {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -31,11 +34,13 @@ package final class TCPProxyListener: Sendable {
                 return child.eventLoop.makeSucceededVoidFuture()
             }
             .bind(host: host, port: port).get()
-        return TCPProxyListener(runtime: runtime, channel: channel)
+        let checker = checkInterval.map { OriginChecker(runtime: runtime, loop: channel.eventLoop, interval: $0, timeout: min($0, TimeAmount.seconds(2))) }
+        return TCPProxyListener(runtime: runtime, channel: channel, checker: checker)
     }
 
-    /// Stops accepting; open connections carry on.
+    /// Stops accepting and checking; open connections carry on.
     package func stop() async {
+        checker?.stop()
         try? await channel.close()
     }
 

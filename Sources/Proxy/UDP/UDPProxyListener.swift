@@ -68,6 +68,9 @@ final class UDPFrontHandler: ChannelInboundHandler {
     private var sessions: [SocketAddress: Session] = [:]
     private var sweeper: RepeatedTask?
     private var context: ChannelHandlerContext?
+    /// Origin sockets written during this read burst: flushed together at its end, so the
+    /// datagrams of a burst leave in as few system calls as NIO can batch them into.
+    private var unflushed: [ObjectIdentifier: Channel] = [:]
 
     init(runtime: AppRuntime, maxSessions: Int) {
         self.runtime = runtime
@@ -103,6 +106,12 @@ final class UDPFrontHandler: ChannelInboundHandler {
         send(envelope.data, in: session)
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        for channel in unflushed.values { channel.flush() }
+        unflushed.removeAll(keepingCapacity: true)
+        context.fireChannelReadComplete()
+    }
+
     /// A reply from the origin, for `session`'s client.
     func reply(_ data: ByteBuffer, for session: Session) {
         guard let context else { return }
@@ -113,7 +122,12 @@ final class UDPFrontHandler: ChannelInboundHandler {
         }
         session.lastActive = .now()
         session.bytesToClient += UInt64(data.readableBytes)
-        context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: session.client, data: data)), promise: nil)
+        context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: session.client, data: data)), promise: nil)
+    }
+
+    /// The end of a burst of replies from an origin.
+    func flushReplies() {
+        context?.flush()
     }
 
     private func open(_ client: SocketAddress, context: ChannelHandlerContext) -> Session? {
@@ -143,6 +157,7 @@ final class UDPFrontHandler: ChannelInboundHandler {
                     let queued = session.pending
                     session.pending = []
                     for datagram in queued { self.send(datagram, in: session) }
+                    channel.flush()
                 case .failure:
                     self.runtime.failed(origin.index)
                     self.close(session, status: .originUnreachable)
@@ -170,7 +185,8 @@ final class UDPFrontHandler: ChannelInboundHandler {
             payload = framed
             session.sentHeader = true
         }
-        channel.writeAndFlush(payload, promise: nil)
+        channel.write(payload, promise: nil)
+        unflushed[ObjectIdentifier(channel)] = channel
     }
 
     private func sweep() {
@@ -211,6 +227,10 @@ final class UDPOriginHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         front?.reply(unwrapInboundIn(data).data, for: session)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        front?.flushReplies()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
