@@ -1,3 +1,6 @@
+import Foundation
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,5 +23,25 @@ package enum NetworkNamespace {
         }
         let setns = unsafeBitCast(symbol, to: SetNS.self)
         guard setns(fd, cloneNewNet) == 0 else { throw SystemCallError(call: "setns \(name)", errno: errno) }
+    }
+}
+
+extension NetworkNamespace {
+    /// Runs `body` on a new thread that has entered namespace `name` and returns what it
+    /// answers. Threads that `body` starts are in the namespace too: a new thread inherits
+    /// its creator's namespace (how tests and benchmarks run a BGP speaker inside a lab).
+    package static func onThread<T: Sendable>(in name: String, timeout: Duration = .seconds(10),
+                                              _ body: @escaping @Sendable () throws -> T) throws -> T {
+        let result = Mutex<Result<T, any Error>?>(nil)
+        let thread = Thread {
+            result.withLock { $0 = Result { try enter(name); return try body() } }
+        }
+        thread.start()
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let outcome = result.withLock({ $0 }) { return try outcome.get() }
+            usleep(1_000)
+        }
+        throw SystemCallError(call: "setns", errno: ETIMEDOUT, detail: "the thread for namespace \(name) did not answer within \(timeout)")
     }
 }

@@ -31,30 +31,15 @@ enum BGPInteropLab {
     /// Starts Moat's speaker on a thread inside `namespace` (the runner's own thread starts
     /// there too), with `md5` as its TCP MD5 key. The one place the tests make a runner.
     static func startSpeaker(in namespace: Namespace, peering: Peering, md5: String?, announcement: Announcement) throws -> BGPSessionRunner {
-        let result = Mutex<Result<BGPSessionRunner, any Error>?>(nil)
-        let thread = Thread {
-            do {
-                try NetworkNamespace.enter(namespace.name)
-                let configuration = SessionConfiguration(localAS: peering.speakerAS, peerAS: peering.routerAS,
-                                                         identifier: Self.identifier(peering.speakerAddress), holdTime: UInt16(peering.holdTime),
-                                                         connectRetryTime: .seconds(1), idleHoldTime: .seconds(1),
-                                                         families: [.ipv4Unicast, .ipv6Unicast])
-                let runner = BGPSessionRunner(configuration: configuration,
-                                              peer: .init(address: IPAddress(peering.routerAddress)!, localAddress: IPAddress(peering.speakerAddress),
-                                                          md5Key: md5),
-                                              announcement: announcement)
-                result.withLock { $0 = .success(runner) }
-            } catch {
-                result.withLock { $0 = .failure(error) }
-            }
+        try NetworkNamespace.onThread(in: namespace.name) {
+            let configuration = SessionConfiguration(localAS: peering.speakerAS, peerAS: peering.routerAS,
+                                                     identifier: Self.identifier(peering.speakerAddress), holdTime: UInt16(peering.holdTime),
+                                                     connectRetryTime: .seconds(1), idleHoldTime: .seconds(1),
+                                                     families: [.ipv4Unicast, .ipv6Unicast])
+            return BGPSessionRunner(configuration: configuration,
+                                    peer: .init(address: IPAddress(peering.routerAddress)!, localAddress: IPAddress(peering.speakerAddress), md5Key: md5),
+                                    announcement: announcement)
         }
-        thread.start()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if let outcome = result.withLock({ $0 }) { return try outcome.get() }
-            usleep(10_000)
-        }
-        throw UpstreamOutputError("speaker", "no runner within 10 s", output: namespace.name)
     }
 
     /// The speaker's BGP identifier: its IPv4 address as a number.

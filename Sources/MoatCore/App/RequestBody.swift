@@ -11,14 +11,17 @@ extension Request {
 
     /// Reads the body as JSON, refusing more than `limit` bytes (1 MiB unless a route needs more).
     func jsonBody(limit: Int = Request.maximumBodySize) async throws -> JSONValue {
+        try JSONValue.parse(Data(try await collected(limit: limit).readableBytesView))
+    }
+
+    /// The whole body, or 413 beyond `limit` bytes.
+    private func collected(limit: Int) async throws -> ByteBuffer {
         var request = self
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: limit)
+            return try await request.collectBody(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, code: "body_too_large", "the request body is larger than \(limit >> 20) MiB")
         }
-        return try JSONValue.parse(Data(buffer.readableBytesView))
     }
 
     /// Reads a data file sent as the body (CSV, RPSL) as UTF-8 text, refusing more than `limit`
@@ -27,13 +30,7 @@ extension Request {
         if let type = headers[.contentType], type.lowercased().hasPrefix("application/json") {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "this route reads a text file (text/csv or text/plain), not JSON")
         }
-        var request = self
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, code: "body_too_large", "the request body is larger than \(limit >> 20) MiB")
-        }
+        let buffer = try await collected(limit: limit)
         guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
             throw APIError(.badRequest, code: "invalid_encoding", "the body is not UTF-8 text")
         }

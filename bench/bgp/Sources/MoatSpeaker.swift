@@ -14,26 +14,13 @@ enum MoatSpeaker {
 
     /// Starts a runner on a thread inside `namespace`; its own thread starts there too.
     static func start(in namespace: Namespace, announcement: Announcement) throws -> BGPSessionRunner {
-        let result = Mutex<Result<BGPSessionRunner, any Error>?>(nil)
-        let thread = Thread {
-            do {
-                try NetworkNamespace.enter(namespace.name)
-                let configuration = SessionConfiguration(localAS: BIRDUpstream.speakerAS, peerAS: BIRDUpstream.routerAS,
-                                                         identifier: 0x0a5a_0002, holdTime: 90, connectRetryTime: .seconds(1),
-                                                         idleHoldTime: .seconds(1), families: [.ipv4Unicast, .ipv6Unicast])
-                let peer = BGPSessionRunner.Peer(address: .v4(0x0a5a_0001), localAddress: .v4(0x0a5a_0002))
-                result.withLock { $0 = .success(BGPSessionRunner(configuration: configuration, peer: peer, announcement: announcement)) }
-            } catch {
-                result.withLock { $0 = .failure(error) }
-            }
+        try NetworkNamespace.onThread(in: namespace.name) {
+            let configuration = SessionConfiguration(localAS: BIRDUpstream.speakerAS, peerAS: BIRDUpstream.routerAS,
+                                                     identifier: 0x0a5a_0002, holdTime: 90, connectRetryTime: .seconds(1),
+                                                     idleHoldTime: .seconds(1), families: [.ipv4Unicast, .ipv6Unicast])
+            let peer = BGPSessionRunner.Peer(address: .v4(0x0a5a_0001), localAddress: .v4(0x0a5a_0002))
+            return BGPSessionRunner(configuration: configuration, peer: peer, announcement: announcement)
         }
-        thread.start()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if let outcome = result.withLock({ $0 }) { return try outcome.get() }
-            usleep(1_000)
-        }
-        throw BenchError("the speaker thread did not start within 10 s")
     }
 
     /// One round: announce to an established session, then connect with everything announced.
