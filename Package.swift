@@ -34,6 +34,9 @@ let package = Package(
         .target(name: "Tunnels", dependencies: ["MoatModel", "LinuxNet"]),
         // BGP speaker: message codec and session state machine (pure).
         .target(name: "BGP", dependencies: ["MoatModel", "LinuxNet"]),
+        // Distributed traceroute: probe codec, reply matching, trace state machine, hop statistics,
+        // IP-to-ASN table (pure); the raw-socket runner.
+        .target(name: "Traceroute", dependencies: ["MoatModel", "LinuxNet", "Tunnels"]),
         // Network namespaces for the lab and the integration tests.
         .target(name: "NetLab", dependencies: ["LinuxNet"]),
         // Control plane.
@@ -116,6 +119,7 @@ let package = Package(
         ),
         .testTarget(name: "MoatModelTests", dependencies: ["MoatModel"]),
         .testTarget(name: "TunnelsTests", dependencies: ["Tunnels", "MoatModel", "NetLab"]),
+        .testTarget(name: "TracerouteTests", dependencies: ["Traceroute", "Tunnels", "MoatModel"]),
         .testTarget(name: "BGPTests", dependencies: ["BGP", "MoatModel", "NetLab"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "MoatModel", "NetLab"]),
         .testTarget(
