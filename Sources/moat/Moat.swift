@@ -17,6 +17,7 @@ struct Moat: AsyncParsableCommand {
             UpCommand.self, CoreCommand.self, EdgeCommand.self, GREEndpointCommand.self,
             AccountsCommand.self, TokensCommand.self, LocationsCommand.self, EdgesCommand.self, BGPPeersCommand.self,
             PrefixesCommand.self, TunnelsCommand.self, RoutesCommand.self, FirewallCommand.self, AuditCommand.self,
+            TracerouteCommand.self,
         ]
     )
 }

@@ -146,7 +146,23 @@ import Testing
                                                                nextHopIPv4: moat, nextHopIPv6: IPAddress("2001:db8::1"), prefixLimit: 100), at: date)
         let bareCIDRPeer = BGPPeer(location: "ams1", spec: BGPPeerSpec(name: "transit-b", peerAddress: customer, peerASN: 64500, localASN: 65010), at: date)
 
+        let target = try #require(IPAddress("203.0.113.10"))
+        let node = TracerouteNode(address: target, asn: 64500, asName: "ACME", answered: 3, rttMin: 1, rttMean: 1.5, rttMax: 2, rttStddev: 0.4, reached: true)
+        let hop = TracerouteHop(ttl: 6, sent: 3, lost: 0, nodes: [node])
+        let traceOptions = TracerouteOptions(packetType: .tcp, port: 443)
+        let failed = TracerouteResult(target: target, location: "fra1", edgeID: edge.id, status: .failed, error: "the edge did not report within 19 s")
+        // Every element of an array must show every field, so results are checked on their own.
+        let traceroute = Traceroute(id: "trc_1", accountID: "acc_1", createdAt: date, deadline: date + 19, options: traceOptions,
+                                    targets: [TracerouteTarget(target: "www.example.net", address: target)], locations: ["ams1", "fra1"], results: [])
+        let job = EdgeTracerouteJob(id: "trc_1", targets: [target], options: traceOptions, deadline: date)
+
         let full: [(String, any Encodable)] = [
+            ("Traceroute", traceroute),
+            ("TracerouteResult", failed),
+            ("TracerouteNode", node),
+            ("EdgeTracerouteJobList", ItemList(items: [job])),
+            ("TracerouteHop", hop),
+            ("EdgeTracerouteReport", EdgeTracerouteReport(results: [.init(target: target, reached: false, hops: [], error: "no route")])),
             ("BGPPeer", peer),
             ("Account", Account(name: "Example", createdAt: date)),
             ("Location", Location(id: "ams1", name: "Amsterdam", region: "WEUR", createdAt: date)),
@@ -173,6 +189,11 @@ import Testing
                                                         locations: [TunnelLocationHistory(location: "ams1", points: [point])])),
         ]
         let minimal: [(String, any Encodable)] = [
+            ("TracerouteNode", TracerouteNode(address: target, answered: 1, rttMin: 1, rttMean: 1, rttMax: 1, rttStddev: 0, reached: false)),
+            ("TracerouteResult", TracerouteResult(target: target, location: "ams1", edgeID: nil, status: .pending)),
+            ("TracerouteOptions", TracerouteOptions()),
+            ("Traceroute", Traceroute(id: "trc_1", accountID: "acc_1", createdAt: date, deadline: date, options: TracerouteOptions(),
+                                      targets: [], locations: [], results: [])),
             ("BGPPeer", bareCIDRPeer),
             ("TokenInfo", TokenInfo(id: "tok_1", scope: .read, accountID: nil, description: nil, createdAt: date)),
             ("EdgeInfo", EdgeInfo(location: "ams1", name: nil, createdAt: date)),
@@ -231,6 +252,7 @@ import Testing
                                     try spec.apply(patch: $0) }),
             ("FirewallListCreate", { _ = try FirewallListSpec(json: $0) }),
             ("FirewallListPatch", { var spec = FirewallListSpec(name: "office"); try spec.apply(patch: $0) }),
+            ("TracerouteCreate", { _ = try TracerouteRequest(json: $0) }),
         ]
         for (name, read) in readers {
             let schema = document.resolve(document.root.field("components")?.field("schemas")?.field(name) ?? .null)

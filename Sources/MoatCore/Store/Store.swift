@@ -118,6 +118,14 @@ package protocol Store: Sendable {
     /// One tunnel's probe results per location, in the range's buckets.
     func tunnelHealthHistory(accountID: String, tunnelID: String, range: TunnelHealthRange) async throws -> TunnelHealthHistory
 
+    // MARK: traceroutes
+    /// Stores a new job with its results (pending, or failed where no edge could take it).
+    func createTraceroute(_ traceroute: Traceroute, expiresAt: Date) async throws
+    /// The job as it stands at `now`: results still open past the deadline are failed.
+    func traceroute(accountID: String, id: String, at now: Date) async throws -> Traceroute
+    func startTraceroute(id: String, edgeID: String, location: String, at now: Date) async throws
+    func recordTracerouteResults(id: String, edgeID: String, location: String, _ report: EdgeTracerouteReport, at now: Date) async throws
+
     // MARK: audit and config
     func audit(_ query: AuditQuery) async throws -> [AuditEntry]
     func currentVersion() async throws -> Int
