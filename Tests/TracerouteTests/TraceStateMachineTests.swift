@@ -35,6 +35,18 @@ import Traceroute
         #expect(trace.tick(now: 3 * Self.ms).isEmpty)
     }
 
+    /// One probe per event: an answer that ends the trace can stop the probes beyond it.
+    @Test func sendingOneProbePerStepStopsAtTheTarget() {
+        var trace = TraceStateMachine(flow: flow, options: TracerouteOptions(packetType: .udp, maxTTL: 15, packetsPerTTL: 1, waitTime: 1),
+                                      sendsPerStep: 1)
+        #expect(trace.start(now: 0) == [.send(number: 1, ttl: 1)])
+        #expect(trace.tick(now: 1) == [.send(number: 2, ttl: 2)])
+        #expect(trace.receive(timeExceeded(1, from: Self.router(1)), now: 2) == [.send(number: 3, ttl: 3)])
+        #expect(trace.receive(reached(2), now: 3) == [.finished], "the target answered at TTL 2: nothing more goes out")
+        #expect(trace.tick(now: 4).isEmpty)
+        #expect(trace.lastTTL == 2 && trace.outcome.count == 2 && trace.probes.count == 3)
+    }
+
     @Test func theTargetsAnswerEndsTheTraceAtItsTTL() {
         var trace = machine(maxTTL: 15, packets: 3)
         _ = trace.start(now: 0)

@@ -44,7 +44,7 @@ package struct TraceRunner: Sendable {
         let receivers = [icmp] + (tcp.map { [$0] } ?? [])
 
         var traces: [TraceFlow: TraceStateMachine] = [:]
-        for flow in flows { traces[flow] = TraceStateMachine(flow: flow, options: options) }
+        for flow in flows { traces[flow] = TraceStateMachine(flow: flow, options: options, sendsPerStep: 1) }
         var done: Set<TraceFlow> = []
 
         func perform(_ actions: [TraceStateMachine.Action], _ flow: TraceFlow) throws {
@@ -65,8 +65,11 @@ package struct TraceRunner: Sendable {
 
         for flow in flows { try perform(traces[flow]!.start(now: Self.now()), flow) }
         var buffer = [UInt8](repeating: 0, count: 2048)
+        var sent = true
         while done.count < flows.count, Self.now() < deadline {
-            let ready = try SocketPoll.readable(receivers.map(\.fd), timeout: 5)
+            // While probes are going out, only peek at the sockets between them, so an answer
+            // that ends a trace stops it before it sends beyond the target; then wait up to 5 ms.
+            let ready = try SocketPoll.readable(receivers.map(\.fd), timeout: sent ? 0 : 5)
             for socket in receivers where ready.contains(socket.fd) {
                 // Drain what is queued, timing each answer as it is read.
                 while true {
@@ -79,7 +82,12 @@ package struct TraceRunner: Sendable {
                 }
             }
             let now = Self.now()
-            for flow in flows where !done.contains(flow) { try perform(traces[flow]!.tick(now: now), flow) }
+            sent = false
+            for flow in flows where !done.contains(flow) {
+                let actions = traces[flow]!.tick(now: now)
+                if actions.contains(where: { if case .send = $0 { return true } else { return false } }) { sent = true }
+                try perform(actions, flow)
+            }
         }
         for flow in flows where !done.contains(flow) {
             traces[flow]!.stop()

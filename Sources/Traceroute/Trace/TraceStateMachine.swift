@@ -55,6 +55,9 @@ package struct TraceStateMachine: Sendable {
     let packetsPerTTL: Int
     let waitNanos: UInt64
     let window: Int
+    /// Probes sent per event at most; the rest wait for the next tick. One at a time lets an
+    /// answer that ends the trace arrive before probes beyond it go out.
+    let sendsPerStep: Int
 
     package private(set) var state = State.idle
     /// Every probe sent, by number.
@@ -65,8 +68,9 @@ package struct TraceStateMachine: Sendable {
     /// Answers that matched no open probe of this trace (another trace's, late, forged, duplicate).
     package private(set) var ignored = 0
 
-    package init(flow: TraceFlow, options: TracerouteOptions, window: Int = TracerouteOptions.probesInFlight) {
+    package init(flow: TraceFlow, options: TracerouteOptions, window: Int = TracerouteOptions.probesInFlight, sendsPerStep: Int = .max) {
         self.flow = flow
+        self.sendsPerStep = max(1, sendsPerStep)
         maxTTL = options.maxTTL
         packetsPerTTL = options.packetsPerTTL
         waitNanos = UInt64(options.waitTime) * 1_000_000_000
@@ -122,7 +126,7 @@ package struct TraceStateMachine: Sendable {
         var actions: [Action] = []
         let last = lastTTL * packetsPerTTL
         var open = probes.values.filter(\.isOpen).count
-        while nextNumber <= last, open < window {
+        while nextNumber <= last, open < window, actions.count < sendsPerStep {
             let number = UInt16(nextNumber)
             let ttl = (nextNumber - 1) / packetsPerTTL + 1
             probes[number] = Probe(number: number, ttl: ttl, sentAt: now)

@@ -41,6 +41,7 @@ struct TracerouteCommand: AsyncParsableCommand {
         let locations = from == "all" ? [] : from.split(separator: ",").map { JSONValue.string(String($0)) }
         let body = JSONValue.object(["targets": .array(targets.map(JSONValue.string)), "locations": .array(locations), "options": settings.value])
         try await options.run { client in
+            let started = Date()
             var job = try client.decode(Traceroute.self, try await client.send(.POST, path, json: body))
             var shown: [String: TracerouteResult.Status] = [:]
             var last = try await client.send(.GET, "\(path)/\(job.id)")
@@ -51,7 +52,8 @@ struct TracerouteCommand: AsyncParsableCommand {
                 job = try client.decode(Traceroute.self, last)
                 if !options.json { Self.progress(job, shown: &shown) }
                 if job.status == .complete || Date() > giveUp { break }
-                try await Task.sleep(for: .milliseconds(200))
+                // Short traces finish within a second or two: look often at first, then less.
+                try await Task.sleep(for: Date() < started.addingTimeInterval(2) ? .milliseconds(50) : .milliseconds(250))
                 last = try await client.send(.GET, "\(path)/\(job.id)")
             }
             if options.json { return print(String(decoding: last.body, as: UTF8.self)) }
