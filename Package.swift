@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "moat-bench-sync", targets: ["BenchSync"]),
         .executable(name: "moat-bench-firewall", targets: ["BenchFirewall"]),
         .executable(name: "moat-bench-tunnels", targets: ["BenchTunnels"]),
+        .executable(name: "moat-bench-traceroute", targets: ["BenchTraceroute"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -116,6 +117,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/tunnels/Sources"
+        ),
+        .executableTarget(
+            name: "BenchTraceroute",
+            dependencies: [
+                "LinuxNet", "NetLab",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench/traceroute/Sources"
         ),
         .testTarget(name: "MoatModelTests", dependencies: ["MoatModel"]),
         .testTarget(name: "TunnelsTests", dependencies: ["Tunnels", "MoatModel", "NetLab"]),
