@@ -21,13 +21,14 @@ package actor EdgeJobQueue {
 
     package init() {}
 
-    /// Hands `job` to the edge's open poll, or keeps it for the next one.
-    package func enqueue(_ job: EdgeTracerouteJob, for edgeID: String) {
+    /// Hands `job` to the edge's open poll, or keeps it for the next one (dropping that edge's
+    /// jobs whose deadline passed, so an edge that went away holds no more than a deadline's worth).
+    package func enqueue(_ job: EdgeTracerouteJob, for edgeID: String, now: Date) {
         if let waiting = waiters.first(where: { $0.value.edgeID == edgeID }) {
             waiters[waiting.key] = nil
             waiting.value.continuation.resume(returning: [job])
         } else {
-            pending[edgeID, default: []].append(job)
+            pending[edgeID] = (pending[edgeID] ?? []).filter { $0.deadline > now } + [job]
         }
     }
 

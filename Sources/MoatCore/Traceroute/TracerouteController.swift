@@ -55,7 +55,7 @@ struct TracerouteController {
                                     targets: targets, locations: locations, results: results)
         try await store.createTraceroute(traceroute, expiresAt: now.addingTimeInterval(Self.retention))
         let job = EdgeTracerouteJob(id: id, targets: targets.map(\.address), options: request.options, deadline: deadline)
-        for (edge, _) in assigned { await jobs.enqueue(job, for: edge) }
+        for (edge, _) in assigned { await jobs.enqueue(job, for: edge, now: now) }
         return traceroute
     }
 
