@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "moat-bench-firewall", targets: ["BenchFirewall"]),
         .executable(name: "moat-bench-tunnels", targets: ["BenchTunnels"]),
         .executable(name: "moat-bench-bgp", targets: ["BenchBGP"]),
+        .executable(name: "moat-bench-traceroute", targets: ["BenchTraceroute"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -44,6 +45,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Distributed traceroute: probe codec, reply matching, trace state machine, hop statistics,
+        // IP-to-ASN table (pure); the raw-socket runner.
+        .target(name: "Traceroute", dependencies: ["MoatModel", "LinuxNet", "Tunnels"]),
         // Network namespaces for the lab and the integration tests.
         .target(name: "NetLab", dependencies: ["LinuxNet", "MoatModel"]),
         // Control plane.
@@ -67,7 +71,7 @@ let package = Package(
         .target(
             name: "MoatEdge",
             dependencies: [
-                "MoatModel", "LinuxNet", "MoatClient", "Firewall", "Tunnels", "BGP", "Proxy",
+                "MoatModel", "LinuxNet", "MoatClient", "Firewall", "Tunnels", "BGP", "Proxy", "Traceroute",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -89,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "moat",
             dependencies: [
-                "MoatCore", "MoatEdge", "MoatClient", "MoatModel", "Firewall", "LinuxNet", "Tunnels", "NetLab", "Proxy",
+                "MoatCore", "MoatEdge", "MoatClient", "MoatModel", "Firewall", "LinuxNet", "Tunnels", "NetLab", "Proxy", "Traceroute",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -132,8 +136,17 @@ let package = Package(
             ],
             path: "bench/bgp/Sources"
         ),
+        .executableTarget(
+            name: "BenchTraceroute",
+            dependencies: [
+                "LinuxNet", "NetLab",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench/traceroute/Sources"
+        ),
         .testTarget(name: "MoatModelTests", dependencies: ["MoatModel"]),
         .testTarget(name: "TunnelsTests", dependencies: ["Tunnels", "MoatModel", "NetLab"]),
+        .testTarget(name: "TracerouteTests", dependencies: ["Traceroute", "Tunnels", "MoatModel"]),
         .testTarget(name: "BGPTests", dependencies: ["BGP", "MoatModel", "NetLab"]),
         .testTarget(
             name: "ProxyTests",

@@ -24,6 +24,8 @@ package actor EdgeAgent: Service {
         package var onApplied: (@Sendable (Int) -> Void)?
         /// Told of every answer from core (the BGP part withdraws when core is silent too long).
         package var contact: CoreContact?
+        /// Where traceroutes find AS numbers.
+        package var asn = ASNResolver()
 
         package init(coreURL: String, dataDirectory: URL, location: String?, enrollToken: String?, agentVersion: String) {
             self.coreURL = coreURL
@@ -84,6 +86,9 @@ package actor EdgeAgent: Service {
         self.logger = logger
     }
 
+    /// The config in force (traceroutes check their targets against it).
+    var runningConfig: EdgeConfig? { current }
+
     package var status: Status {
         Status(edgeID: identity?.edgeID, location: identity?.location, appliedVersion: current?.version,
                lastSync: lastSync, lastError: lastError, runningFromDisk: current != nil && !reachedCore)
@@ -97,6 +102,7 @@ package actor EdgeAgent: Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.syncLoop(identity) }
                 group.addTask { await self.telemetryLoop(identity) }
+                group.addTask { await self.jobLoop(identity) }
                 await group.next()
                 group.cancelAll()
             }

@@ -156,7 +156,23 @@ import Testing
             locations: ["ams1"]), at: date)
         let proxyEvent = ProxyEvent(appID: app.id, proto: .tcp, clientAddress: customer, clientPort: 40000, edgePort: 25565, originAddress: moat,
                                     originPort: 25565, bytesFromClient: 10, bytesToClient: 20, start: date, durationMs: 5, status: .normal, location: "ams1")
+        let target = try #require(IPAddress("203.0.113.10"))
+        let node = TracerouteNode(address: target, asn: 64500, asName: "ACME", answered: 3, rttMin: 1, rttMean: 1.5, rttMax: 2, rttStddev: 0.4, reached: true)
+        let hop = TracerouteHop(ttl: 6, sent: 3, lost: 0, nodes: [node])
+        let traceOptions = TracerouteOptions(packetType: .tcp, port: 443)
+        let failed = TracerouteResult(target: target, location: "fra1", edgeID: edge.id, status: .failed, error: "the edge did not report within 19 s")
+        // Every element of an array must show every field, so results are checked on their own.
+        let traceroute = Traceroute(id: "trc_1", accountID: "acc_1", createdAt: date, deadline: date + 19, options: traceOptions,
+                                    targets: [TracerouteTarget(target: "www.example.net", address: target)], locations: ["ams1", "fra1"], results: [])
+        let job = EdgeTracerouteJob(id: "trc_1", targets: [target], options: traceOptions, deadline: date)
+
         let full: [(String, any Encodable)] = [
+            ("Traceroute", traceroute),
+            ("TracerouteResult", failed),
+            ("TracerouteNode", node),
+            ("EdgeTracerouteJobList", ItemList(items: [job])),
+            ("TracerouteHop", hop),
+            ("EdgeTracerouteReport", EdgeTracerouteReport(results: [.init(target: target, reached: false, hops: [], error: "no route")])),
             ("BGPPeer", peer),
             ("SpectrumApp", app),
             ("Account", Account(name: "Example", createdAt: date)),
@@ -188,6 +204,11 @@ import Testing
             ("OriginConflict", conflict),
         ]
         let minimal: [(String, any Encodable)] = [
+            ("TracerouteNode", TracerouteNode(address: target, answered: 1, rttMin: 1, rttMean: 1, rttMax: 1, rttStddev: 0, reached: false)),
+            ("TracerouteResult", TracerouteResult(target: target, location: "ams1", edgeID: nil, status: .pending)),
+            ("TracerouteOptions", TracerouteOptions()),
+            ("Traceroute", Traceroute(id: "trc_1", accountID: "acc_1", createdAt: date, deadline: date, options: TracerouteOptions(),
+                                      targets: [], locations: [], results: [])),
             ("BGPPeer", bareCIDRPeer),
             ("ProxyEvent", ProxyEvent(appID: "app_1", proto: .udp, clientAddress: customer, clientPort: 1, edgePort: 2, start: date, status: .blocked)),
             ("SpectrumApp", SpectrumApp(accountID: "acc_1", spec: SpectrumAppSpec(name: "web", proto: .tcp, ports: .init(low: 80, high: 80),
@@ -251,6 +272,7 @@ import Testing
                                     try spec.apply(patch: $0) }),
             ("FirewallListCreate", { _ = try FirewallListSpec(json: $0) }),
             ("FirewallListPatch", { var spec = FirewallListSpec(name: "office"); try spec.apply(patch: $0) }),
+            ("TracerouteCreate", { _ = try TracerouteRequest(json: $0) }),
         ]
         for (name, read) in readers {
             let schema = document.resolve(document.root.field("components")?.field("schemas")?.field(name) ?? .null)

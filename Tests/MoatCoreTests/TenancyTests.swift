@@ -20,6 +20,7 @@ import Testing
         case ("post", "/v1/accounts/{account}/firewall/lists"): return #"{"name":"evil","items":["192.0.2.0/24"]}"#
         case ("post", "/v1/accounts/{account}/apps"):
             return #"{"name":"evil","protocol":"tcp","ports":"2222","origins":[{"address":"192.0.2.66","port":"22"}]}"#
+        case ("post", "/v1/accounts/{account}/traceroutes"): return #"{"targets":["203.0.113.10"]}"#
         case ("patch", "/v1/accounts/{account}"): return #"{"name":"taken"}"#
         case ("patch", "/v1/accounts/{account}/apps/{app}"): return #"{"idle_timeout":99}"#
         case ("patch", _): return #"{"description":"taken"}"#
@@ -47,8 +48,12 @@ import Testing
             let route = try await api.create("/v1/accounts/\(a)/routes", #"{"prefix":"203.0.113.0/24","nexthop":"10.200.0.1","priority":100}"#)
             let list = try await api.create("/v1/accounts/\(a)/firewall/lists", #"{"name":"office","items":["198.51.100.0/24"]}"#)
             let rule = try await api.create("/v1/accounts/\(a)/firewall/rules", #"{"expression":"ip.src in $office","action":"allow"}"#)
+            try await api.call(.patch, "/v1/accounts/\(a)/prefixes/\(prefix)", json: #"{"status":"approved"}"#)
+            _ = try await api.create("/v1/locations", #"{"id":"ams1","name":"Amsterdam","region":"WEUR"}"#)
+            let traceroute = try await api.create("/v1/accounts/\(a)/traceroutes", #"{"targets":["203.0.113.10"]}"#, as: .token(aWrite))
             let app = try await api.create("/v1/accounts/\(a)/apps", #"{"name":"ssh","protocol":"tcp","ports":"22","origins":[{"address":"192.0.2.10","port":"22"}]}"#)
-            let ids = ["account": a, "prefix": prefix, "tunnel": tunnel, "route": route, "token": tokenID, "rule": rule, "list": list, "app": app]
+            let ids = ["account": a, "prefix": prefix, "tunnel": tunnel, "route": route, "token": tokenID, "rule": rule, "list": list,
+                       "traceroute": traceroute, "app": app]
             let versionBefore = try await api.call(.get, "/v1/health", as: .none).json["version"] as? Int
 
             for entry in accountRoutes {

@@ -35,6 +35,9 @@ package struct CoreServer: Sendable {
     package let broadcaster: ConfigBroadcaster
     package let presence: EdgePresence
     package let metrics: CoreMetrics
+    /// Traceroute jobs waiting for edges.
+    package let jobs = EdgeJobQueue()
+    let tracerouteLimiter = SharedTracerouteLimiter()
 
     /// Opens (or creates) the data directory and the store, and makes sure an operator token exists.
     package static func open(_ configuration: CoreConfiguration) async throws -> CoreServer {
@@ -91,7 +94,8 @@ package struct CoreServer: Sendable {
     /// Everything core runs, in ServiceGroup order: services stop in reverse, so the long-polls
     /// are ended before the HTTP server drains its connections.
     package func services(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
-        [PresenceFlusher(presence: presence, store: store), application(onServerRunning: onServerRunning), LongPollCloser(broadcaster: broadcaster)]
+        [PresenceFlusher(presence: presence, store: store), application(onServerRunning: onServerRunning),
+         LongPollCloser(broadcaster: broadcaster, jobs: jobs)]
     }
 
     /// The router with every controller; also answers the registered routes.
@@ -116,6 +120,8 @@ package struct CoreServer: Sendable {
         FirewallController(store: store).register(on: api)
         AuditController(store: store).register(on: api)
         EdgeSyncController(store: store, broadcaster: broadcaster, presence: presence, metrics: metrics, clock: configuration.clock).register(on: api)
+        TracerouteController(store: store, jobs: jobs, broadcaster: broadcaster, limiter: tracerouteLimiter, clock: configuration.clock).register(on: api)
+        EdgeJobsController(store: store, jobs: jobs, clock: configuration.clock).register(on: api)
         return (router, api.entries)
     }
 }
@@ -140,9 +146,11 @@ extension CoreServer {
 /// Ends the edges' long-polls when shutdown begins.
 struct LongPollCloser: Service {
     let broadcaster: ConfigBroadcaster
+    let jobs: EdgeJobQueue
 
     func run() async throws {
         try? await gracefulShutdown()
         await broadcaster.close()
+        await jobs.close()
     }
 }

@@ -206,7 +206,7 @@ enum Schema {
             }
             try db.create(index: "proxy_events_by_app", on: "proxy_events", columns: ["app_id", "start_ms"])
         }
-        migrator.registerMigration("v5-origin-validation") { db in
+        migrator.registerMigration("v7-origin-validation") { db in
             // The operator's ROA and IRR data; a row in origin_data switches its source on.
             // Checks look rows up by the prefixes covering a route, as CIDR prints them.
             try db.create(table: "origin_data") { t in
@@ -226,6 +226,33 @@ enum Schema {
                 t.column("prefix", .text).notNull().indexed()
                 t.column("origin", .integer).notNull()
                 t.column("source", .text)
+            }
+        }
+        migrator.registerMigration("v8-traceroutes") { db in
+            // Jobs are kept for a day (`expires_at`); deleting the account deletes them.
+            try db.create(table: "traceroutes") { t in
+                t.primaryKey("id", .text)
+                t.column("account_id", .text).notNull().indexed().references("accounts", onDelete: .cascade)
+                t.column("created_at", .datetime).notNull()
+                t.column("deadline", .datetime).notNull()
+                t.column("expires_at", .datetime).notNull().indexed()
+                t.column("options", .jsonText).notNull()
+                t.column("targets", .jsonText).notNull()
+                t.column("locations", .jsonText).notNull()
+            }
+            // One row per target and location: its state and, once the edge reported, its hops.
+            try db.create(table: "traceroute_results") { t in
+                t.column("traceroute_id", .text).notNull().references("traceroutes", onDelete: .cascade)
+                t.column("target", .text).notNull()
+                t.column("location", .text).notNull()
+                t.column("position", .integer).notNull()
+                t.column("edge_id", .text)
+                t.column("status", .text).notNull()
+                t.column("error", .text)
+                t.column("reached", .boolean).notNull()
+                t.column("hops", .jsonText).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.primaryKey(["traceroute_id", "target", "location"])
             }
         }
         return migrator

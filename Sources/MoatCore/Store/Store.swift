@@ -137,6 +137,13 @@ package protocol Store: Sendable {
     /// Drops one source and switches its checks off; 404 when it is not loaded.
     func clearOriginData(_ kind: OriginDataKind, actor: String) async throws -> Written<Void>
     func originValidationStatus() async throws -> OriginValidationStatus
+    // MARK: traceroutes
+    /// Stores a new job with its results (pending, or failed where no edge could take it).
+    func createTraceroute(_ traceroute: Traceroute, expiresAt: Date) async throws
+    /// The job as it stands at `now`: results still open past the deadline are failed.
+    func traceroute(accountID: String, id: String, at now: Date) async throws -> Traceroute
+    func startTraceroute(id: String, edgeID: String, location: String, at now: Date) async throws
+    func recordTracerouteResults(id: String, edgeID: String, location: String, _ report: EdgeTracerouteReport, at now: Date) async throws
 
     // MARK: audit and config
     func audit(_ query: AuditQuery) async throws -> [AuditEntry]

@@ -5,6 +5,7 @@ import LinuxNet
 import Logging
 import MoatEdge
 import Synchronization
+import Traceroute
 
 /// Which data-plane parts the edge programs on this machine.
 struct DataPlaneOptions: ParsableArguments {
@@ -35,6 +36,11 @@ struct DataPlaneOptions: ParsableArguments {
     var bgpPort: UInt16 = 179
 
     @Option(help: ArgumentHelp(
+        "IP-to-ASN file for traceroutes: tab-separated lines 'start end asn name' (the iptoasn.com layout).",
+        discussion: "A trace's AS numbers come from the BGP table when it has a route for the address, else from this file; the file also names them."))
+    var asnFile: String?
+
+    @Option(help: ArgumentHelp(
         "Withdraw every prefix when core has not answered for this many seconds; 0: never.",
         discussion: "Core being down does not stop an edge: it keeps its last config. Only a long silence makes its config too old to announce."))
     var configMaxAge: Int = 86_400
@@ -45,6 +51,7 @@ struct DataPlaneOptions: ParsableArguments {
         var appliers: [any ConfigApplier]
         var bgp: BGPApplier?
         var contact: CoreContact
+        var asn: ASNResolver
     }
 
     func build(logger: Logger, dataDirectory: URL) throws -> DataPlane {
@@ -73,7 +80,23 @@ struct DataPlaneOptions: ParsableArguments {
         } else {
             logger.notice("bgp off (--bgp off): peers and prefixes are received but nothing is announced")
         }
-        return DataPlane(appliers: appliers, bgp: bgpApplier, contact: contact)
+        return DataPlane(appliers: appliers, bgp: bgpApplier, contact: contact, asn: ASNResolver(bgp: bgpApplier, table: try asnTable()))
+    }
+
+    /// The `--asn-file`, read once at start; a bad line stops the edge with its number.
+    func asnTable() throws -> ASNTable? {
+        guard let asnFile else { return nil }
+        let text: String
+        do {
+            text = try String(contentsOfFile: asnFile, encoding: .utf8)
+        } catch {
+            throw ValidationError("--asn-file \(asnFile): cannot read it: \(error.localizedDescription)")
+        }
+        do {
+            return try ASNTable.parse(text)
+        } catch {
+            throw ValidationError("--asn-file \(asnFile), \(error)")
+        }
     }
 
     func appliers(logger: Logger) throws -> [any ConfigApplier] {

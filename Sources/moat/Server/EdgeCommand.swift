@@ -65,6 +65,7 @@ struct Run: AsyncParsableCommand {
         agentOptions.telemetryInterval = .milliseconds(Int(max(0.1, telemetryInterval) * 1000))
         let plane = try dataPlane.build(logger: logger, dataDirectory: URL(fileURLWithPath: data))
         agentOptions.contact = plane.contact
+        agentOptions.asn = plane.asn
         let agent = EdgeAgent(options: agentOptions, appliers: plane.appliers, logger: logger)
         var services: [any Service] = []
         if let address = ListenAddress(argument: listen) {

@@ -60,6 +60,7 @@ struct UpCommand: AsyncParsableCommand {
         agentOptions.telemetryInterval = .milliseconds(Int(max(0.1, telemetryInterval) * 1000))
         let plane = try dataPlane.build(logger: logger, dataDirectory: edgeDirectory)
         agentOptions.contact = plane.contact
+        agentOptions.asn = plane.asn
         let agent = EdgeAgent(options: agentOptions, appliers: plane.appliers, logger: logger)
 
         let tokenPath = configuration.operatorTokenPath
