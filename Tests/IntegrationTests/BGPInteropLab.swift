@@ -29,13 +29,18 @@ enum BGPInteropLab {
     }
 
     /// Starts Moat's speaker on a thread inside `namespace` (the runner's own thread starts
-    /// there too), with `md5` as its TCP MD5 key. The one place the tests make a runner.
-    static func startSpeaker(in namespace: Namespace, peering: Peering, md5: String?, announcement: Announcement) throws -> BGPSessionRunner {
+    /// there too), with `md5` as its TCP MD5 key, offering graceful restart (RFC 4724) when
+    /// `restartTime` is given. The one place the tests make a runner.
+    static func startSpeaker(in namespace: Namespace, peering: Peering, md5: String?, announcement: Announcement,
+                             restartTime: UInt16? = nil, restarting: Bool = false) throws -> BGPSessionRunner {
         try NetworkNamespace.onThread(in: namespace.name) {
+            let restart = restartTime.map {
+                GracefulRestartCapability(restarting: restarting, restartTime: $0, families: [.init(.ipv4Unicast), .init(.ipv6Unicast)])
+            }
             let configuration = SessionConfiguration(localAS: peering.speakerAS, peerAS: peering.routerAS,
                                                      identifier: Self.identifier(peering.speakerAddress), holdTime: UInt16(peering.holdTime),
                                                      connectRetryTime: .seconds(1), idleHoldTime: .seconds(1),
-                                                     families: [.ipv4Unicast, .ipv6Unicast])
+                                                     families: [.ipv4Unicast, .ipv6Unicast], gracefulRestart: restart)
             return BGPSessionRunner(configuration: configuration,
                                     peer: .init(address: IPAddress(peering.routerAddress)!, localAddress: IPAddress(peering.speakerAddress), md5Key: md5),
                                     announcement: announcement)

@@ -84,4 +84,47 @@ struct BGPInteropTests {
             #expect(try router.routes().isEmpty)
         }
     }
+
+    /// A speaker that goes away without a NOTIFICATION (a SIGKILLed edge: the kernel closes the
+    /// connection) keeps its routes at the router while graceful restart was agreed, and its
+    /// restart refreshes them.
+    @Test(arguments: UpstreamKind.allCases)
+    func aRestartKeepsTheRoutesWhereGracefulRestartWasAgreed(_ kind: UpstreamKind) async throws {
+        guard Self.canRun("aRestartKeepsTheRoutesWhereGracefulRestartWasAgreed", kind) else { return }
+        var peering = Self.peering
+        peering.gracefulRestartHelper = true
+        try await BGPInteropLab.withUpstream(kind, peering: peering) { router, edge in
+            let expected = LearnedRoute.expected(from: Self.first, speakerAS: peering.speakerAS)
+            let speaker = try BGPInteropLab.startSpeaker(in: edge, peering: peering, md5: "s3cret", announcement: Self.first, restartTime: 30)
+            try BGPInteropLab.waitFor("the announced prefixes in \(kind.rawValue)", timeout: .seconds(20)) { try router.routes() == expected }
+            speaker.stop(.restart)
+            for _ in 0..<15 {
+                #expect(try router.routes() == expected, "\(kind.rawValue) dropped the routes while the speaker restarted")
+                usleep(100_000)
+            }
+            let restarted = try BGPInteropLab.startSpeaker(in: edge, peering: peering, md5: "s3cret", announcement: Self.first,
+                                                           restartTime: 30, restarting: true)
+            defer { restarted.stop() }
+            try BGPInteropLab.waitFor("the restarted session in \(kind.rawValue)", timeout: .seconds(20)) {
+                try restarted.state == .established && router.isEstablished()
+            }
+            try BGPInteropLab.waitFor("the refreshed routes in \(kind.rawValue)", timeout: .seconds(5)) { try router.routes() == expected }
+        }
+    }
+
+    /// Without graceful restart, a speaker that goes away without a word loses its routes: at
+    /// once when the kernel closes the connection, at the latest after the hold time.
+    @Test(arguments: UpstreamKind.allCases)
+    func aCrashedSpeakerWithoutGracefulRestartLosesItsRoutes(_ kind: UpstreamKind) async throws {
+        guard Self.canRun("aCrashedSpeakerWithoutGracefulRestartLosesItsRoutes", kind) else { return }
+        try await BGPInteropLab.withUpstream(kind, peering: Self.peering) { router, edge in
+            let expected = LearnedRoute.expected(from: Self.first, speakerAS: Self.peering.speakerAS)
+            let speaker = try BGPInteropLab.startSpeaker(in: edge, peering: Self.peering, md5: "s3cret", announcement: Self.first)
+            try BGPInteropLab.waitFor("the announced prefixes in \(kind.rawValue)", timeout: .seconds(20)) { try router.routes() == expected }
+            speaker.stop(.restart)
+            let gone = try BGPInteropLab.waitFor("the crashed speaker's routes gone from \(kind.rawValue)",
+                                                 timeout: .seconds(Int64(Self.peering.holdTime) + 2)) { try router.routes().isEmpty }
+            if let gone { #expect(gone <= .seconds(Self.peering.holdTime + 1)) }
+        }
+    }
 }

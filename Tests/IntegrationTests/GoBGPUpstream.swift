@@ -29,12 +29,15 @@ struct GoBGPUpstream: UpstreamRouter {
           [neighbors.timers.config]
             hold-time = \(peering.holdTime)
             keepalive-interval = 3
+          \(peering.gracefulRestartHelper ? "[neighbors.graceful-restart.config]\n    enabled = true\n    helper-only = true" : "")
           [[neighbors.afi-safis]]
             [neighbors.afi-safis.config]
               afi-safi-name = "ipv4-unicast"
+            \(peering.gracefulRestartHelper ? "[neighbors.afi-safis.mp-graceful-restart.config]\n      enabled = true" : "")
           [[neighbors.afi-safis]]
             [neighbors.afi-safis.config]
               afi-safi-name = "ipv6-unicast"
+            \(peering.gracefulRestartHelper ? "[neighbors.afi-safis.mp-graceful-restart.config]\n      enabled = true" : "")
         """
     }
 

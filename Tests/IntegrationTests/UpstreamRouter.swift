@@ -47,6 +47,9 @@ struct Peering: Sendable {
     /// The TCP MD5 key the router expects (RFC 2385), if any.
     var md5: String?
     var holdTime = 9
+    /// Keep a restarting speaker's routes when it offers graceful restart. BIRD and FRR do by
+    /// default; GoBGP is told to (and, so told, also keeps them for a speaker that did not offer it).
+    var gracefulRestartHelper = false
 }
 
 /// An upstream router in an interop test, run in a lab namespace with its files in a directory
