@@ -34,7 +34,7 @@ extension Lab {
     }
 
     /// The pid encoded in a lab namespace name, nil when the name is not one of `prefix`'s.
-    static func ownerPID(of name: String, prefix: String) -> Int32? {
+    package static func ownerPID(of name: String, prefix: String) -> Int32? {
         guard name.hasPrefix(prefix) else { return nil }
         let rest = name.dropFirst(prefix.count)
         let digits = rest.prefix(while: \.isASCIIDigit)

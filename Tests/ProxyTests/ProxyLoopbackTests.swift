@@ -20,7 +20,7 @@ struct ProxyLoopbackTests {
         func add(_ event: ProxyEvent) { box.withLockedValue { $0.append(event) } }
         var all: [ProxyEvent] { box.withLockedValue { $0 } }
         func waitFor(_ count: Int) async throws -> [ProxyEvent] {
-            for _ in 0..<200 where all.count < count { try await Task.sleep(for: .milliseconds(10)) }
+            for _ in 0..<500 where all.count < count { try await Task.sleep(for: .milliseconds(10)) }
             return all
         }
     }
@@ -32,6 +32,11 @@ struct ProxyLoopbackTests {
                                           origins: origins.map { .init(address: IPAddress("127.0.0.1")!, ports: .init(low: $0, high: $0)) },
                                           ipRules: rules, idleTimeout: idle, sourceLimits: limits),
                     at: Date())
+    }
+
+    /// Polls `condition` every 10 ms for up to 5 s (loaded machines are slow, not wrong).
+    static func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<500 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
     }
 
     /// A blocking client socket: connect, send, read what comes within a deadline.
@@ -91,12 +96,12 @@ struct ProxyLoopbackTests {
         let channel = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: listener.port).get()
         let received = NIOLockedValueBox("")
         try await channel.pipeline.addHandler(Collector(box: received)).get()
-        try await Task.sleep(for: .milliseconds(200))
+        try await Self.waitUntil { received.withLockedValue { $0 } == "1" }
         #expect(received.withLockedValue { $0 } == "1")
 
         runtime.update(Self.app(.tcp, origins: [second.localAddress!.port!], rules: [.init(action: .block, cidr: CIDR("10.0.0.0/8")!)]))
         try await channel.writeAndFlush(ByteBuffer(string: "still here")).get()
-        try await Task.sleep(for: .milliseconds(200))
+        try await Self.waitUntil { received.withLockedValue { $0 }.count >= 11 }
         #expect(received.withLockedValue { $0 } == "1still here", "the open connection still reaches the first origin")
         #expect(try Self.exchange(port: listener.port, send: "new", expect: 4) == "2new", "new connections go to the new origin")
         try await channel.close()
@@ -115,7 +120,7 @@ struct ProxyLoopbackTests {
         for _ in 0..<40 {
             if let channel = try? await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: listener.port).get() { flood.append(channel) }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        try await Self.waitUntil { events.all.filter { $0.status == .overLimit }.count >= 35 }
         let held = events.all.filter { $0.status == .overLimit }.count
         #expect(held >= 35, "\(held) of 40 refused")
         let good = try await ClientBootstrap(group: group).bind(to: SocketAddress(ipAddress: "127.0.0.2", port: 0))
@@ -123,7 +128,7 @@ struct ProxyLoopbackTests {
         let received = NIOLockedValueBox("")
         try await good.pipeline.addHandler(Collector(box: received)).get()
         try await good.writeAndFlush(ByteBuffer(string: "hello")).get()
-        try await Task.sleep(for: .milliseconds(200))
+        try await Self.waitUntil { received.withLockedValue { $0 } == "hello" }
         #expect(received.withLockedValue { $0 } == "hello")
         for channel in flood { try? await channel.close() }
         try await good.close()
@@ -145,10 +150,10 @@ struct ProxyLoopbackTests {
         for index in 0..<5 {
             try await client.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: ByteBuffer(string: "d\(index)"))).get()
         }
-        try await Task.sleep(for: .milliseconds(300))
+        try await Self.waitUntil { received.withLockedValue { $0 }.count == 5 }
         #expect(received.withLockedValue { $0 }.sorted() == ["d0", "d1", "d2", "d3", "d4"])
         #expect(events.all.isEmpty, "the session is still open")
-        try await Task.sleep(for: .milliseconds(2_500))
+        try await Self.waitUntil { events.all.count == 1 }
         let after = events.all
         #expect(after.count == 1 && after.first?.bytesFromClient == 10 && after.first?.bytesToClient == 10)
         try await client.close()
@@ -183,11 +188,11 @@ struct ProxyLoopbackTests {
         let runtime = AppRuntime(app: Self.app(.tcp, origins: [port, port])) { _ in }
         let listener = try await TCPProxyListener.start(runtime: runtime, host: "127.0.0.1", port: 0, group: group, checkInterval: .milliseconds(50))
         try await echo.close()
-        for _ in 0..<100 where !runtime.noOriginHealthy { try await Task.sleep(for: .milliseconds(20)) }
+        for _ in 0..<250 where !runtime.noOriginHealthy { try await Task.sleep(for: .milliseconds(20)) }
         #expect(runtime.noOriginHealthy, "three failed checks take both origins out")
         let again = try await ServerBootstrap(group: group).serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: port).get()
-        for _ in 0..<100 where runtime.noOriginHealthy { try await Task.sleep(for: .milliseconds(20)) }
+        for _ in 0..<250 where runtime.noOriginHealthy { try await Task.sleep(for: .milliseconds(20)) }
         #expect(runtime.originHealth == [true, true], "two good checks bring them back")
         try await again.close()
         await listener.stop()

@@ -128,7 +128,10 @@ extension LabCommand {
             }
             let removed = Lab.removeStale(prefix: state.nameBase)
             LabState.remove(from: state.stateDir)
-            let left = Lab.listNamespaces().filter { $0.hasPrefix(state.nameBase) }
+            // Namespaces of labs whose maker still runs (another lab, a test run) are not ours to remove.
+            let left = Lab.listNamespaces().filter { name in
+                Lab.ownerPID(of: name, prefix: state.nameBase).map { !ProcessTable.isAlive(pid: $0) } ?? false
+            }
             if !left.isEmpty {
                 throw CLIError("still there (another live lab made them?): \(left.joined(separator: ", "))")
             }
