@@ -93,9 +93,11 @@ struct ProxyLoopbackTests {
         let second = try await EchoServers.tcp(group: group, greeting: "2")
         let runtime = AppRuntime(app: Self.app(.tcp, origins: [first.localAddress!.port!])) { _ in }
         let listener = try await TCPProxyListener.start(runtime: runtime, host: "127.0.0.1", port: 0, group: group)
-        let channel = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: listener.port).get()
         let received = NIOLockedValueBox("")
-        try await channel.pipeline.addHandler(Collector(box: received)).get()
+        // The collector is in place before the connection exists: the origin speaks first.
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(box: received)) } }
+            .connect(host: "127.0.0.1", port: listener.port).get()
         try await Self.waitUntil { received.withLockedValue { $0 } == "1" }
         #expect(received.withLockedValue { $0 } == "1")
 
