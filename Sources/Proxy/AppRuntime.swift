@@ -63,15 +63,15 @@ package final class AppRuntime: Sendable {
         }
     }
 
-    package func connected(_ index: Int) { state.withLockedValue { $0.selector.opened(index); _ = $0.health[safe: index]?.record(success: true) } }
+    /// A connect succeeded: it counts as a good check, and the origin has one more connection.
+    package func connected(_ index: Int) {
+        state.withLockedValue { $0.selector.opened(index) }
+        recordCheck(index, success: true)
+    }
     package func disconnected(_ index: Int) { state.withLockedValue { $0.selector.closed(index) } }
 
     /// A connect failed: passive health marking.
-    package func failed(_ index: Int) {
-        state.withLockedValue { state in
-            if state.health.indices.contains(index) { state.health[index].record(success: false) }
-        }
-    }
+    package func failed(_ index: Int) { recordCheck(index, success: false) }
 
     /// Whether each origin is healthy, in the app's order.
     package var originHealth: [Bool] { state.withLockedValue { $0.health.map(\.healthy) } }
@@ -91,12 +91,5 @@ package final class AppRuntime: Sendable {
     /// Closes every open connection (after a drain).
     package func closeAll() {
         for channel in state.withLockedValue({ Array($0.open.values) }) { channel.close(promise: nil) }
-    }
-}
-
-extension Array {
-    subscript(safe index: Int) -> Element? {
-        get { indices.contains(index) ? self[index] : nil }
-        set { if let newValue, indices.contains(index) { self[index] = newValue } }
     }
 }

@@ -56,9 +56,21 @@ package final class BGPApplier: ConfigApplier, MetricsTextSource, Service {
         }
     }
 
+    /// What a decision depends on besides the config, whose version stands for it: the tick
+    /// re-decides only when one of these moved, not for every prefix and route every 100 ms.
+    private struct DecisionInputs: Equatable {
+        var version: Int
+        var edgeID: String
+        var tunnels: [String: TunnelState]?
+        var fresh: Bool
+        var drain: AnnouncementPolicy.Drain
+        var apps: [SpectrumApp]
+    }
+
     private struct State {
         var config: EdgeConfig?
         var decision: AnnouncementPolicy.Decision?
+        var decidedFor: DecisionInputs?
         var drain: DrainState?
         var peers: [BGPSpeaker.PeerSettings] = []
     }
@@ -166,8 +178,11 @@ package final class BGPApplier: ConfigApplier, MetricsTextSource, Service {
             guard let config = current.config else {
                 return (AnnouncementPolicy.Decision.nothing, false)
             }
-            var inputs = AnnouncementPolicy.Inputs(config: config, edgeID: id, tunnelStates: tunnels, configFresh: fresh,
-                                                   drain: current.drain?.phase(at: now) ?? .none)
+            let drain = current.drain?.phase(at: now) ?? .none
+            let key = DecisionInputs(version: config.version, edgeID: id, tunnels: tunnels, fresh: fresh, drain: drain, apps: apps)
+            if key == current.decidedFor, let decision = current.decision { return (decision, false) }
+            current.decidedFor = key
+            var inputs = AnnouncementPolicy.Inputs(config: config, edgeID: id, tunnelStates: tunnels, configFresh: fresh, drain: drain)
             inputs.servedApps = apps
             let decision = AnnouncementPolicy.decide(inputs)
             let changed = decision != current.decision

@@ -74,16 +74,7 @@ extension LabCommand {
             var record = LabState(prefix: lab.prefix, supervisorPID: getpid(), startedAt: Date(), dataDirectory: dataDirectory,
                                   logDirectory: lab.logDirectory, coreURL: EdgeNetworkLab.coreURL)
             try record.save(in: state.stateDir)
-            let stop = DispatchSemaphore(value: 0)
-            signal(SIGTERM, SIG_IGN)
-            signal(SIGINT, SIG_IGN)
-            let sources = [SIGTERM, SIGINT].map { number in
-                let source = DispatchSource.makeSignalSource(signal: number)
-                source.setEventHandler { stop.signal() }
-                source.resume()
-                return source
-            }
-            defer { sources.forEach { $0.cancel() } }
+            let stop = StopSignals()
             do {
                 let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
                 let network = try EdgeNetworkLab(lab: lab, topology: plan, moat: exe, dataDirectory: dataDirectory)

@@ -56,24 +56,16 @@ struct ProxyCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(line + Data("\n".utf8))
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let stop = AsyncStream<Void>.makeStream()
-        let signals = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { stop.continuation.yield() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
+        let stop = StopSignals()
         if app.proto == .tcp {
             let listener = try await TCPProxyListener.start(runtime: runtime, host: address.host, port: address.port, group: group)
             FileHandle.standardError.write(Data("moat proxy: tcp \(address.host):\(listener.port) → \(origin.joined(separator: ", "))\n".utf8))
-            for await _ in stop.stream { break }
+            await stop.stopped()
             await listener.stop()
         } else {
             let listener = try await UDPProxyListener.start(runtime: runtime, host: address.host, port: address.port, group: group)
             FileHandle.standardError.write(Data("moat proxy: udp \(address.host):\(listener.port) → \(origin.joined(separator: ", "))\n".utf8))
-            for await _ in stop.stream { break }
+            await stop.stopped()
             await listener.stop()
         }
         try await group.shutdownGracefully()
