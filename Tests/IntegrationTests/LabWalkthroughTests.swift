@@ -14,6 +14,10 @@ import Glibc
 /// the other carries the traffic.
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct LabWalkthroughTests {
+    /// Not `Lab.projectPrefix` followed by a pid: other suites, running at the same time, clear
+    /// stale labs of that form, and would clear a lab whose supervisor a test killed on purpose.
+    static let nameBase = "moattlab"
+
     static func canRun(_ test: String) -> Bool {
         guard SystemUser.isRoot, EdgeNetworkLab.missingPackages().isEmpty else {
             print("LabWalkthroughTests.\(test) skipped: needs root and \(EdgeNetworkLab.missingPackages().map(\.package).joined(separator: " ")) for moat lab")
@@ -28,7 +32,7 @@ struct LabWalkthroughTests {
 
         @discardableResult
         func lab(_ arguments: [String], timeout: Duration = .seconds(60)) throws -> CommandResult {
-            let words = [arguments[0], "--state-dir", stateDir, "--name-base", Lab.projectPrefix] + arguments.dropFirst()
+            let words = [arguments[0], "--state-dir", stateDir, "--name-base", LabWalkthroughTests.nameBase] + arguments.dropFirst()
             return try Command(MoatBinary.path, ["lab"] + words, timeout: timeout).run()
         }
 
