@@ -48,6 +48,9 @@ let package = Package(
         // Distributed traceroute: probe codec, reply matching, trace state machine, hop statistics,
         // IP-to-ASN table (pure); the raw-socket runner.
         .target(name: "Traceroute", dependencies: ["MoatModel", "LinuxNet", "Tunnels"]),
+        // DDoS protection: packet samples, detection, fingerprints, managed and mitigation
+        // rules for nftables (pure); NFLOG sampling lives in LinuxNet.
+        .target(name: "DDoS", dependencies: ["MoatModel", "LinuxNet"]),
         // Network namespaces for the lab and the integration tests.
         .target(name: "NetLab", dependencies: ["LinuxNet", "MoatModel"]),
         // Control plane.
@@ -71,7 +74,7 @@ let package = Package(
         .target(
             name: "MoatEdge",
             dependencies: [
-                "MoatModel", "LinuxNet", "MoatClient", "Firewall", "Tunnels", "BGP", "Proxy", "Traceroute",
+                "MoatModel", "LinuxNet", "MoatClient", "Firewall", "Tunnels", "BGP", "Proxy", "Traceroute", "DDoS",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -156,6 +159,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "DDoSTests", dependencies: ["DDoS", "MoatModel", "LinuxNet"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "MoatModel", "NetLab"]),
         .testTarget(
             name: "MoatCoreTests",
@@ -171,7 +175,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "IntegrationTests", dependencies: ["NetLab", "LinuxNet", "MoatClient", "MoatModel", "Firewall", "BGP"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["NetLab", "LinuxNet", "MoatClient", "MoatModel", "Firewall", "BGP", "DDoS"]),
     ],
     swiftLanguageModes: [.v5]
 )
