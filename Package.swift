@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Traceroute", dependencies: ["MoatModel", "LinuxNet", "Tunnels"]),
         // DDoS protection: packet samples, detection, fingerprints, managed and mitigation
         // rules for nftables (pure); NFLOG sampling lives in LinuxNet.
-        .target(name: "DDoS", dependencies: ["MoatModel", "LinuxNet"]),
+        .target(name: "DDoS", dependencies: ["MoatModel", "LinuxNet", "Firewall"]),
         // Network namespaces for the lab and the integration tests.
         .target(name: "NetLab", dependencies: ["LinuxNet", "MoatModel"]),
         // Control plane.

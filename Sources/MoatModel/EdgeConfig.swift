@@ -27,9 +27,11 @@ public struct EdgeConfig: Codable, Equatable, Sendable {
     /// The enrolled edges of the location, sorted: where a router limits the prefixes it takes
     /// from each server, every edge computes the same spread of prefixes over them.
     public var edges: [String]
+    /// DDoS protection: managed rules, detection and mitigation settings, overrides.
+    public var ddos: EdgeDDoS
 
     enum CodingKeys: String, CodingKey {
-        case version, location, region, prefixes, tunnels, routes, edges
+        case version, location, region, prefixes, tunnels, routes, edges, ddos
         case generatedAt = "generated_at"
         case firewallRules = "firewall_rules"
         case firewallLists = "firewall_lists"
@@ -39,7 +41,7 @@ public struct EdgeConfig: Codable, Equatable, Sendable {
 
     public init(version: Int, location: String, region: String, generatedAt: Date, prefixes: [Prefix] = [], tunnels: [Tunnel] = [],
                 routes: [Route] = [], firewallRules: [FirewallRule] = [], firewallLists: [FirewallList] = [],
-                bgpPeers: [BGPPeer] = [], apps: [SpectrumApp] = [], edges: [String] = []) {
+                bgpPeers: [BGPPeer] = [], apps: [SpectrumApp] = [], edges: [String] = [], ddos: EdgeDDoS = .init()) {
         self.version = version
         self.location = location
         self.region = region
@@ -52,6 +54,7 @@ public struct EdgeConfig: Codable, Equatable, Sendable {
         self.bgpPeers = bgpPeers
         self.apps = apps
         self.edges = edges
+        self.ddos = ddos
     }
 
     /// Configs written before a part existed (an edge's last-known-good file) read as empty there.
@@ -69,6 +72,7 @@ public struct EdgeConfig: Codable, Equatable, Sendable {
         bgpPeers = try container.decodeIfPresent([BGPPeer].self, forKey: .bgpPeers) ?? []
         edges = try container.decodeIfPresent([String].self, forKey: .edges) ?? []
         apps = try container.decodeIfPresent([SpectrumApp].self, forKey: .apps) ?? []
+        ddos = try container.decodeIfPresent(EdgeDDoS.self, forKey: .ddos) ?? .init()
     }
 }
 
@@ -232,8 +236,11 @@ public struct EdgeTelemetry: Codable, Equatable, Sendable {
     public var tunnelEvents: [TunnelStateChange]
     /// Finished Spectrum connections and sessions since the last report.
     public var proxyEvents: [ProxyEvent]
+    /// Attacks that started, changed or ended since the last report (latest state of each).
+    public var attacks: [Attack]
 
     enum CodingKeys: String, CodingKey {
+        case attacks
         case ruleHits = "rule_hits"
         case tunnelHealth = "tunnel_health"
         case tunnelEvents = "tunnel_events"
@@ -241,7 +248,8 @@ public struct EdgeTelemetry: Codable, Equatable, Sendable {
     }
 
     public init(ruleHits: [String: UInt64] = [:], tunnelHealth: [TunnelHealthSample] = [], tunnelEvents: [TunnelStateChange] = [],
-                proxyEvents: [ProxyEvent] = []) {
+                proxyEvents: [ProxyEvent] = [], attacks: [Attack] = []) {
+        self.attacks = attacks
         self.ruleHits = ruleHits
         self.tunnelHealth = tunnelHealth
         self.tunnelEvents = tunnelEvents
@@ -254,5 +262,6 @@ public struct EdgeTelemetry: Codable, Equatable, Sendable {
         tunnelHealth = try container.decodeIfPresent([TunnelHealthSample].self, forKey: .tunnelHealth) ?? []
         tunnelEvents = try container.decodeIfPresent([TunnelStateChange].self, forKey: .tunnelEvents) ?? []
         proxyEvents = try container.decodeIfPresent([ProxyEvent].self, forKey: .proxyEvents) ?? []
+        attacks = try container.decodeIfPresent([Attack].self, forKey: .attacks) ?? []
     }
 }

@@ -49,4 +49,25 @@ extension ObjectReader {
         }
         return result
     }
+
+    /// An array of integers, each within `range`.
+    public mutating func optionalIntArray(_ name: String, in range: ClosedRange<Int>, maxCount: Int) throws(ValidationError) -> [Int]? {
+        guard let value = raw(name) else { return nil }
+        guard case .array(let items) = value else { throw typeError(name, "an array of integers", value) }
+        guard items.count <= maxCount else {
+            throw ValidationError(.outOfRange, "at most \(maxCount) entries, got \(items.count)", field: fieldPath(name))
+        }
+        var result: [Int] = []
+        for (index, item) in items.enumerated() {
+            guard case .number(let number) = item, number.rounded() == number, abs(number) < 9.0e15 else {
+                throw ValidationError(.invalidType, "expected an integer, got \(item.typeName)", field: "\(fieldPath(name))[\(index)]")
+            }
+            guard range.contains(Int(number)) else {
+                throw ValidationError(.outOfRange, "must be between \(range.lowerBound) and \(range.upperBound), got \(Int(number))",
+                                      field: "\(fieldPath(name))[\(index)]")
+            }
+            result.append(Int(number))
+        }
+        return result
+    }
 }

@@ -1,7 +1,7 @@
 import MoatModel
 
 /// Spelling of nft values and sets.
-enum NftSyntax {
+package enum NftSyntax {
     static func number(_ value: UInt64, hex: Bool) -> String {
         hex ? "0x" + (value < 16 ? "0" : "") + String(value, radix: 16) : String(value)
     }
@@ -32,7 +32,7 @@ enum NftSyntax {
     }
 
     /// Prefixes without those inside another (CIDRs nest or are disjoint), sorted.
-    static func disjoint(_ prefixes: [CIDR]) -> [CIDR] {
+    package static func disjoint(_ prefixes: [CIDR]) -> [CIDR] {
         // Two prefixes are nested or disjoint, so after sorting by start (shortest first) a
         // prefix is covered exactly when the last one kept covers it: O(n log n) for 100,000.
         let sorted = prefixes.sorted()
@@ -50,7 +50,7 @@ enum NftSyntax {
         disjoint(prefixes).map(element)
     }
 
-    static func element(_ prefix: CIDR) -> String {
+    package static func element(_ prefix: CIDR) -> String {
         prefix.length == prefix.address.bitWidth ? prefix.address.description : prefix.description
     }
 
