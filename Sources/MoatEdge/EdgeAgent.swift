@@ -75,6 +75,8 @@ package actor EdgeAgent: Service {
     private var unsentSamples: [TunnelHealthSample] = []
     /// Spectrum events whose report failed, sent again with the next one (bounded).
     private var unsentProxyEvents: [ProxyEvent] = []
+    /// Attack reports whose send failed, by attack id (the latest state of each), sent with the next report.
+    private var unsentAttacks: [String: Attack] = [:]
     private var reachedCore = false
 
     package init(options: Options, appliers: [any ConfigApplier] = [], http: HTTPClient = .shared, metrics: EdgeMetrics = EdgeMetrics(), logger: Logger = Logger(label: "moat.edge")) {
@@ -193,8 +195,16 @@ package actor EdgeAgent: Service {
         let counters = pipeline.appliers.compactMap { $0 as? any RuleCounterSource }
         let health = pipeline.appliers.compactMap { $0 as? any TunnelHealthSource }
         let proxies = pipeline.appliers.compactMap { $0 as? any ProxyEventSource }
-        guard !counters.isEmpty || !health.isEmpty || !proxies.isEmpty else { return await Self.sleepUntilCancelled() }
+        let attacks = pipeline.appliers.compactMap { $0 as? any AttackEventSource }
+        guard !counters.isEmpty || !health.isEmpty || !proxies.isEmpty || !attacks.isEmpty else { return await Self.sleepUntilCancelled() }
         await withTaskGroup(of: Void.self) { group in
+            for source in attacks {
+                group.addTask {
+                    for await attack in source.attackReports {
+                        await self.sendAttacks([attack], identity: identity)
+                    }
+                }
+            }
             for source in health {
                 group.addTask {
                     for await change in source.stateChanges {
@@ -223,7 +233,9 @@ package actor EdgeAgent: Service {
             unsentSamples = []
             let connections = unsentProxyEvents + proxies.flatMap { $0.drainEvents() }
             unsentProxyEvents = []
-            let telemetry = EdgeTelemetry(ruleHits: hits, tunnelHealth: samples, tunnelEvents: events, proxyEvents: connections)
+            let attacks = Array(unsentAttacks.values)
+            unsentAttacks = [:]
+            let telemetry = EdgeTelemetry(ruleHits: hits, tunnelHealth: samples, tunnelEvents: events, proxyEvents: connections, attacks: attacks)
             do {
                 try await client.sendTelemetry(identity: identity, telemetry)
             } catch {
@@ -232,6 +244,7 @@ package actor EdgeAgent: Service {
                 unsentStateChanges = Array((events + unsentStateChanges).suffix(1000))
                 unsentSamples = Array(samples.suffix(10_000))
                 unsentProxyEvents = Array(connections.suffix(50_000))
+                for attack in attacks where unsentAttacks[attack.id] == nil { unsentAttacks[attack.id] = attack }
                 logger.warning("telemetry failed", metadata: ["error": "\(error)"])
             }
         }
@@ -243,6 +256,17 @@ package actor EdgeAgent: Service {
         } catch {
             unsentStateChanges = Array((unsentStateChanges + changes).suffix(1000))
             logger.warning("tunnel state change not reported yet", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Attack events go at once; a failed send goes with the next periodic report.
+    private func sendAttacks(_ attacks: [Attack], identity: EdgeIdentity) async {
+        do {
+            try await client.sendTelemetry(identity: identity, EdgeTelemetry(attacks: attacks))
+        } catch {
+            for attack in attacks { unsentAttacks[attack.id] = attack }
+            if unsentAttacks.count > 10_000 { unsentAttacks = Dictionary(uniqueKeysWithValues: unsentAttacks.sorted { $0.value.startedAt > $1.value.startedAt }.prefix(10_000).map { ($0.key, $0.value) }) }
+            logger.warning("attack report not sent yet", metadata: ["error": "\(error)"])
         }
     }
 

@@ -17,7 +17,7 @@ struct Moat: AsyncParsableCommand {
             UpCommand.self, CoreCommand.self, EdgeCommand.self, GREEndpointCommand.self, ProxyCommand.self, LabCommand.self,
             AccountsCommand.self, TokensCommand.self, LocationsCommand.self, EdgesCommand.self, BGPPeersCommand.self,
             PrefixesCommand.self, OriginValidationCommand.self, TunnelsCommand.self, RoutesCommand.self, AppsCommand.self, FirewallCommand.self, AuditCommand.self,
-            TracerouteCommand.self,
+            TracerouteCommand.self, DDoSCommand.self, AttacksCommand.self,
         ]
     )
 }

@@ -59,6 +59,6 @@ import Testing
         let text = MitigationRuleset.install("atk_00000000000000a1", fingerprint, timeout: 30)
         #expect(text.contains("add set inet moat_mitigate m_00000000000000a1 { type ipv4_addr; flags timeout; }"))
         #expect(text.contains("add element inet moat_mitigate m_00000000000000a1 { 203.0.113.10 timeout 30s }"))
-        #expect(text.contains("add rule inet moat_mitigate drop ip daddr @m_00000000000000a1 meta l4proto 17 udp sport 123 ip length 468 counter drop comment \"attack:atk_00000000000000a1\""))
+        #expect(text.contains("add rule inet moat_mitigate attacks ip daddr @m_00000000000000a1 meta l4proto 17 udp sport 123 ip length 468 counter drop comment \"attack:atk_00000000000000a1\""))
     }
 }

@@ -169,7 +169,17 @@ package struct AttackTracker: Sendable {
                     actions.append(.install(id, override.fingerprint, timeout: options.holdTimeout))
                 }
             case .push:
-                guard tracked[id] == nil, !lifted.contains(id), let expiry = override.expiresAt, expiry > now else { continue }
+                guard !lifted.contains(id), let expiry = override.expiresAt else { continue }
+                if var entry = tracked[id] {
+                    // The attack ended at its location: the rule follows its new expiry.
+                    if entry.pushed && entry.attack.mitigation == .active && entry.expiresAt != expiry {
+                        entry.expiresAt = expiry
+                        tracked[id] = entry
+                        actions.append(.refresh(id, entry.attack.target, timeout: max(1, Int(expiry.timeIntervalSince(now).rounded(.up)))))
+                    }
+                    continue
+                }
+                guard expiry > now else { continue }
                 tracked[id] = pushedEntry(override, mitigation: .active, expiresAt: expiry, at: now)
                 actions.append(.install(id, override.fingerprint, timeout: max(1, Int(expiry.timeIntervalSince(now).rounded(.up)))))
             }

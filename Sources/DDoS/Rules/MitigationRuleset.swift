@@ -10,7 +10,7 @@ import MoatModel
 /// to the detector, before the managed rules and defragmentation.
 package enum MitigationRuleset {
     package static let table = "moat_mitigate"
-    package static let chain = "drop"
+    package static let chain = "attacks"
     package static let priority = -475
 
     /// Creates the table empty (at the edge's start; mitigations are found again by detection).

@@ -112,6 +112,7 @@ package struct CoreServer: Sendable {
         EdgesController(store: store, broadcaster: broadcaster, presence: presence).register(on: api)
         let prefixes = PrefixesController(store: store)
         prefixes.register(on: api)
+        DDoSController(store: store).register(on: api)
         OriginValidationController(store: store, originCheck: { try await prefixes.originCheck() }).register(on: api)
         TunnelsController(store: store).register(on: api)
         TunnelHealthController(store: store, clock: configuration.clock).register(on: api)

@@ -6,7 +6,7 @@ import MoatModel
 package enum ConfigCompiler {
     package static func compile(location: Location, prefixes: [Prefix], tunnels: [Tunnel], routes: [Route],
                                 firewallRules: [FirewallRule] = [], firewallLists: [FirewallList] = [], bgpPeers: [BGPPeer] = [], apps: [SpectrumApp] = [], edges: [String] = [],
-                                version: Int, at date: Date) -> EdgeConfig {
+                                ddos: DDoSInputs = .init(), version: Int, at date: Date) -> EdgeConfig {
         // Firewall rules go where the account's traffic arrives: wherever its approved prefixes are.
         let served = Set(prefixes.filter { $0.status == .approved }.map(\.accountID))
         return EdgeConfig(
@@ -25,7 +25,8 @@ package enum ConfigCompiler {
                 .sorted { ($0.accountID, $0.name) < ($1.accountID, $1.name) },
             bgpPeers: bgpPeers.filter { $0.location == location.id }.sorted { $0.name < $1.name },
             apps: apps.filter { $0.locations.isEmpty || $0.locations.contains(location.id) }.sorted { ($0.accountID, $0.name) < ($1.accountID, $1.name) },
-            edges: edges.sorted()
+            edges: edges.sorted(),
+            ddos: ddos.config(for: location.id, accounts: served)
         )
     }
 
@@ -37,5 +38,49 @@ package enum ConfigCompiler {
         content.generatedAt = Date(timeIntervalSince1970: 0)
         let data = try MoatJSON.encoder().encode(content)
         return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// What the DDoS part of every location's config is made of.
+package struct DDoSInputs: Sendable {
+    package var settings: DDoSSettings
+    package var accounts: [String: DDoSAccountSettings]
+    /// Attacks with an operator pin or lift, and (when pushing is on) every mitigated attack.
+    package var attacks: [StoredAttack]
+
+    package struct StoredAttack: Sendable {
+        package var attack: Attack
+        package var override: MitigationOverride.Action?
+
+        package init(attack: Attack, override: MitigationOverride.Action?) {
+            self.attack = attack
+            self.override = override
+        }
+    }
+
+    package init(settings: DDoSSettings = .init(), accounts: [String: DDoSAccountSettings] = [:], attacks: [StoredAttack] = []) {
+        self.settings = settings
+        self.accounts = accounts
+        self.attacks = attacks
+    }
+
+    /// The accounts served here with their effective settings; the operator's pins and lifts;
+    /// other locations' live mitigations when they are pushed everywhere.
+    func config(for location: String, accounts served: Set<String>) -> EdgeDDoS {
+        let accounts = served.sorted().map { EdgeDDoS.Account(accountID: $0, settings: settings, overrides: self.accounts[$0]) }
+        var overrides: [MitigationOverride] = []
+        for stored in attacks.sorted(by: { $0.attack.id < $1.attack.id }) {
+            let attack = stored.attack
+            guard let fingerprint = attack.fingerprint, served.contains(attack.accountID ?? "") else { continue }
+            if let action = stored.override {
+                overrides.append(MitigationOverride(attackID: attack.id, action: action, fingerprint: fingerprint))
+            } else if settings.mitigation.pushToAllLocations, attack.location != location, attack.mitigation == .active {
+                // Until the attack's end plus the cool-down; a day while it lasts (its end changes it).
+                let expiry = attack.endedAt.map { $0.addingTimeInterval(TimeInterval(settings.mitigation.cooldown)) }
+                    ?? attack.startedAt.addingTimeInterval(86_400)
+                overrides.append(MitigationOverride(attackID: attack.id, action: .push, fingerprint: fingerprint, expiresAt: expiry))
+            }
+        }
+        return EdgeDDoS(settings: settings, accounts: accounts, overrides: overrides)
     }
 }

@@ -69,6 +69,7 @@ package final class SQLiteStore: Store {
         let peers = try BGPPeerRecord.fetchAll(db).map { try $0.peer() }
         let apps = try SpectrumAppRecord.fetchAll(db).map { try $0.app() }
         let enrolled = try EdgeRecord.filter(Column("status") == EdgeInfo.Status.enrolled.rawValue).fetchAll(db)
+        let ddos = try Self.ddosInputs(db, at: now)
         let stored = try LocationConfigRecord.fetchAll(db)
         var digests: [String: String] = [:]
         for record in stored { digests[record.location] = record.digest }
@@ -77,7 +78,7 @@ package final class SQLiteStore: Store {
             let config = ConfigCompiler.compile(location: location, prefixes: prefixes, tunnels: tunnels, routes: routes,
                                                 firewallRules: rules, firewallLists: lists, bgpPeers: peers, apps: apps,
                                                 edges: enrolled.filter { $0.location == location.id }.map(\.id),
-                                                version: version, at: now)
+                                                ddos: ddos, version: version, at: now)
             let digest = try ConfigCompiler.digest(config)
             guard digests[location.id] != digest else { continue }
             let body = try MoatJSON.encoder().encode(config)

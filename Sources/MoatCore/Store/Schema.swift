@@ -255,6 +255,28 @@ enum Schema {
                 t.primaryKey(["traceroute_id", "target", "location"])
             }
         }
+        migrator.registerMigration("v9-ddos") { db in
+            // The operator's DDoS settings: one row (id 1) once set; defaults until then.
+            try db.create(table: "ddos_settings") { t in
+                t.primaryKey("id", .integer)
+                t.column("body", .jsonText).notNull()
+            }
+            try db.create(table: "ddos_accounts") { t in
+                t.primaryKey("account_id", .text).references("accounts", onDelete: .cascade)
+                t.column("body", .jsonText).notNull()
+            }
+            // The latest report of each attack; `override` is the operator's pin or lift.
+            try db.create(table: "attacks") { t in
+                t.primaryKey("id", .text)
+                t.column("account_id", .text).notNull().indexed().references("accounts", onDelete: .cascade)
+                t.column("edge_id", .text).notNull()
+                t.column("location", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("started_at", .datetime).notNull().indexed()
+                t.column("override", .text)
+                t.column("body", .jsonText).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -81,6 +81,16 @@ package protocol Store: Sendable {
     func updateApp(accountID: String, id: String, actor: String, _ change: @Sendable (inout SpectrumAppSpec) throws -> Void) async throws -> Written<SpectrumApp>
     func deleteApp(accountID: String, id: String, actor: String) async throws -> Written<Void>
     func recordProxyEvents(edgeID: String, location: String, events: [ProxyEvent], at: Date) async throws
+
+    // DDoS protection
+    func ddosSettings() async throws -> DDoSSettings
+    func setDDoSSettings(_ settings: DDoSSettings, actor: String) async throws -> Written<DDoSSettings>
+    func ddosAccountSettings(accountID: String) async throws -> DDoSAccountSettings
+    func setDDoSAccountSettings(accountID: String, _ settings: DDoSAccountSettings, actor: String) async throws -> Written<DDoSAccountSettings>
+    func recordAttacks(edgeID: String, location: String, attacks: [Attack], at: Date) async throws
+    func attacks(accountID: String, status: Attack.Status?, limit: Int) async throws -> [Attack]
+    func attack(accountID: String, id: String) async throws -> Attack
+    func overrideAttack(accountID: String, id: String, _ action: MitigationOverride.Action, actor: String) async throws -> Written<Attack>
     func proxyEvents(accountID: String, appID: String, limit: Int, before: Date?) async throws -> [ProxyEvent]
 
     /// Refuses a prefix whose origin `originCheck` finds invalid against the stored ROA/IRR data.

@@ -78,6 +78,7 @@ struct EdgeSyncController {
             let samples = try TunnelHealthInput.samples(&reader, now: now)
             let events = try TunnelHealthInput.events(&reader, now: now)
             let proxyEvents = try ProxyEventInput.events(&reader)
+            let attacks = try AttackInput.attacks(&reader)
             try reader.finish()
             await presence.touch(edge.id, applied: nil, at: now)
             // A report of state changes alone carries an empty `rule_hits` (EdgeTelemetry always
@@ -90,6 +91,9 @@ struct EdgeSyncController {
             }
             if !proxyEvents.isEmpty {
                 try await store.recordProxyEvents(edgeID: edge.id, location: edge.location, events: proxyEvents, at: now)
+            }
+            if !attacks.isEmpty {
+                try await store.recordAttacks(edgeID: edge.id, location: edge.location, attacks: attacks, at: now)
             }
             return Response(status: .noContent)
         }

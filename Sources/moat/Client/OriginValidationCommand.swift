@@ -111,7 +111,7 @@ struct OriginValidationCommand: AsyncParsableCommand {
 }
 
 /// The bytes of `path`, or of standard input for `-`.
-private func readInput(_ path: String) throws -> Data {
+func readInput(_ path: String) throws -> Data {
     if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
     guard let data = FileManager.default.contents(atPath: path) else {
         throw ArgumentParser.ValidationError("cannot read \(path)")

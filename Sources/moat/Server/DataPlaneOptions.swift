@@ -6,6 +6,7 @@ import Logging
 import MoatEdge
 import Synchronization
 import Traceroute
+import DDoS
 
 /// Which data-plane parts the edge programs on this machine.
 struct DataPlaneOptions: ParsableArguments {
@@ -15,6 +16,14 @@ struct DataPlaneOptions: ParsableArguments {
 
     @Option(help: "Program the firewall with nftables: auto (when root and nft is installed), on, off.")
     var firewall: Mode = .auto
+
+    @Option(help: ArgumentHelp(
+        "DDoS protection: managed rules, sampling to NFLOG, detection and automatic mitigation: auto (when root and nft is installed), on, off.",
+        discussion: "It loads the nftables tables moat_ddos (managed rules, sampling) and moat_mitigate (drop rules of attacks) and reads NFLOG group --ddos-nflog-group."))
+    var ddos: Mode = .auto
+
+    @Option(help: "NFLOG group the sampled packets go to (one reader per group and namespace).")
+    var ddosNflogGroup: UInt16 = 7
 
     @Option(help: ArgumentHelp(
         "Run the userspace GRE data path and tunnel health probes: auto (when root, once a tunnel exists), on, off.",
@@ -50,12 +59,15 @@ struct DataPlaneOptions: ParsableArguments {
     struct DataPlane {
         var appliers: [any ConfigApplier]
         var bgp: BGPApplier?
+        var ddos: DDoSProtection?
         var contact: CoreContact
         var asn: ASNResolver
     }
 
     func build(logger: Logger, dataDirectory: URL) throws -> DataPlane {
         var appliers = try appliers(logger: logger)
+        let protection = try ddosProtection(logger: logger)
+        if let protection { appliers.insert(protection, at: 0) }
         var proxyApplier: ProxyApplier?
         if proxy != .off {
             let applier = ProxyApplier(threads: proxyThreads, logger: logger)
@@ -80,7 +92,31 @@ struct DataPlaneOptions: ParsableArguments {
         } else {
             logger.notice("bgp off (--bgp off): peers and prefixes are received but nothing is announced")
         }
-        return DataPlane(appliers: appliers, bgp: bgpApplier, contact: contact, asn: ASNResolver(bgp: bgpApplier, table: try asnTable()))
+        return DataPlane(appliers: appliers, bgp: bgpApplier, ddos: protection, contact: contact, asn: ASNResolver(bgp: bgpApplier, table: try asnTable()))
+    }
+
+    /// The DDoS part, first in line: protection applies before anything is announced.
+    func ddosProtection(logger: Logger) throws -> DDoSProtection? {
+        var options = DDoSProtection.Options()
+        options.nflogGroup = ddosNflogGroup
+        switch ddos {
+        case .off:
+            logger.notice("ddos off (--ddos off): no managed rules, no detection")
+            return nil
+        case .on:
+            guard SystemUser.isRoot else { throw ValidationError("--ddos on needs root to program nftables and read NFLOG") }
+            guard Nft.isInstalled else { throw ValidationError("--ddos on needs nft: apt-get install nftables") }
+        case .auto:
+            guard SystemUser.isRoot && Nft.isInstalled else {
+                logger.notice("ddos off: managed rules and detection need root and nft (apt-get install nftables)")
+                return nil
+            }
+        }
+        do {
+            return try DDoSProtection(options: options, logger: logger)
+        } catch {
+            throw ValidationError("--ddos: cannot create the nftables table \(MitigationRuleset.table): \(error)")
+        }
     }
 
     /// The `--asn-file`, read once at start; a bad line stops the edge with its number.
