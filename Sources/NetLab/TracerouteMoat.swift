@@ -39,7 +39,7 @@ package final class TracerouteMoat: @unchecked Sendable {
             guard let enroll = enrolment["enrollment_token"] as? String else { throw LabError(.processFailed, "no enrolment token: \(enrolment)") }
             edges.append(try net.lab.start(in: try net.ns(edge), [
                 moat, "edge", "--core", Self.coreURL[edge]!, "--enroll", enroll, "--location", location, "--data", dataDirectory + "/" + edge,
-                "--listen", "off", "--firewall", "off", "--tunnels", "off", "--bgp", "off", "--asn-file", asnPath, "--log-level", "info",
+                "--listen", "off", "--firewall", "off", "--ddos", "off", "--tunnels", "off", "--bgp", "off", "--asn-file", asnPath, "--log-level", "info",
             ]))
         }
         try waitUntil("both edges are connected and run the approved prefix", timeout: .seconds(30)) {

@@ -52,7 +52,7 @@ struct DurabilityTests {
         let port = MoatBinary.freePort()
         let edgePort = MoatBinary.freePort()
         // The host's own nftables are not the test's to change.
-        let arguments = ["up", "--data", data.path, "--listen", "127.0.0.1:\(port)", "--edge-listen", "127.0.0.1:\(edgePort)", "--firewall", "off"]
+        let arguments = ["up", "--data", data.path, "--listen", "127.0.0.1:\(port)", "--edge-listen", "127.0.0.1:\(edgePort)", "--firewall", "off", "--ddos", "off"]
         var up = try ChildProcess.start(MoatBinary.path, arguments, logPath: data.appendingPathComponent("up.log").path)
         defer { up.terminate(grace: .seconds(1)) }
         try MoatBinary.waitUntil("the banner names the URL and the token file") {

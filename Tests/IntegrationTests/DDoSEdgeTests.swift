@@ -1,0 +1,230 @@
+import Foundation
+import LinuxNet
+import NetLab
+import Testing
+
+/// DDoS protection on real packets: `moat up` on a router namespace between the Internet (a
+/// legitimate client, and hping3 spoofing random sources) and a protected host. Legitimate
+/// TCP request/response and UDP run throughout; each flood must be detected within 2 s, get a
+/// drop rule within 3 s, leave ≥ 99 % of legitimate requests working once mitigated, and its
+/// rule must expire after the flood; core's attack event carries the target, the fingerprint
+/// and the figures.
+@Suite(.serialized, .timeLimit(.minutes(4)))
+struct DDoSEdgeTests {
+    static let apiURL = "http://127.0.0.1:7480"
+    static let clientAddress = "198.51.100.10"
+
+    static func canRun(_ test: String) -> Bool {
+        guard SystemUser.isRoot, Nft.isInstalled, Command.isInstalled("hping3"), FileManager.default.isExecutableFile(atPath: Lab.python) else {
+            print("DDoSEdgeTests.\(test) skipped: needs root, nftables, hping3 and \(Lab.python) (apt-get install nftables hping3 python3)")
+            return false
+        }
+        return true
+    }
+
+    /// The protected host: a TCP service answering each request, and a UDP echo.
+    static let server = """
+    import socket, sys, threading
+    def tcp():
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", 80)); s.listen(1024)
+        def serve(c):
+            try:
+                c.settimeout(2); c.recv(1024); c.sendall(b"ok\\n")
+            except OSError:
+                pass
+            c.close()
+        while True:
+            c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+    def udp():
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 7))
+        while True:
+            d, p = s.recvfrom(2048); s.sendto(d, p)
+    threading.Thread(target=tcp, daemon=True).start()
+    udp()
+    """
+
+    /// The legitimate client: a TCP request on a new connection and a UDP echo every 50 ms to
+    /// the address in the file `target`, for `seconds`; one line per request: time, kind, target, ok.
+    static let client = """
+    import socket, sys, time, threading
+    target_file, seconds = sys.argv[1], float(sys.argv[2])
+    end = time.time() + seconds
+    def one(kind, target):
+        t = time.time(); ok = 0
+        try:
+            if kind == "tcp":
+                s = socket.create_connection((target, 80), timeout=1); s.sendall(b"GET\\n"); ok = int(s.recv(16) == b"ok\\n"); s.close()
+            else:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1); s.sendto(b"ping", (target, 7)); ok = int(s.recvfrom(16)[0] == b"ping"); s.close()
+        except OSError:
+            ok = 0
+        print(f"{t:.3f} {kind} {target} {ok}", flush=True)
+    while time.time() < end:
+        target = open(target_file).read().strip()
+        for kind in ("tcp", "udp"):
+            threading.Thread(target=one, args=(kind, target)).start()
+        time.sleep(0.05)
+    time.sleep(1.2)
+    """
+
+    struct Flood {
+        var name: String
+        var target: String
+        var hping: [String]
+        /// What the fingerprint must name.
+        var expect: (protocolNumber: Int, extra: [String: Int])
+    }
+
+    static let floods = [
+        Flood(name: "SYN flood", target: "203.0.113.10", hping: ["-S", "-p", "80"], expect: (6, ["tcp_flags": 2, "destination_port": 80, "length_min": 40])),
+        Flood(name: "UDP from port 123, fixed length", target: "203.0.113.11", hping: ["--udp", "-s", "123", "-k", "-p", "7", "-d", "440"],
+              expect: (17, ["source_port": 123, "length_min": 468, "length_max": 468])),
+        Flood(name: "ICMP flood", target: "203.0.113.12", hping: ["--icmp"], expect: (1, ["icmp_type": 8])),
+    ]
+
+    @Test func floodsAreDetectedMitigatedAndExpireWhileLegitimateTrafficKeepsWorking() async throws {
+        guard Self.canRun("floodsAreDetectedMitigatedAndExpireWhileLegitimateTrafficKeepsWorking") else { return }
+        try await withLab(base: "moatddos") { lab in
+            let outside = try lab.addNamespace("net")
+            let edge = try lab.addNamespace("edge")
+            let host = try lab.addNamespace("host")
+            let ingress = try lab.addLink(outside, interface: "eth0", to: edge, interface: "in0")
+            let inside = try lab.addLink(edge, interface: "out0", to: host, interface: "eth0")
+            try lab.addAddress(Self.clientAddress + "/24", to: ingress.a)
+            try lab.addAddress("198.51.100.1/24", to: ingress.b)
+            try lab.addAddress("192.0.2.1/30", to: inside.a)
+            try lab.addAddress("192.0.2.2/30", to: inside.b)
+            for flood in Self.floods { try lab.exec(in: host, ["ip", "addr", "add", flood.target + "/32", "dev", "lo"]) }
+            try lab.addDefaultRoute(via: "198.51.100.1", in: outside)
+            try lab.addDefaultRoute(via: "192.0.2.1", in: host)
+            try lab.addRoute(to: "203.0.113.0/24", via: "192.0.2.2", in: edge)
+            // Answers to spoofed sources end at the edge.
+            try lab.exec(in: edge, ["ip", "route", "add", "blackhole", "default"])
+            try lab.setSysctl("net.ipv4.ip_forward", to: "1", in: edge)
+            for key in ["all", "default", "in0"] { try lab.setSysctl("net.ipv4.conf.\(key).rp_filter", to: "0", in: edge) }
+
+            let scripts = lab.logDirectory + "/ddos"
+            try FileManager.default.createDirectory(atPath: scripts, withIntermediateDirectories: true)
+            try Self.server.write(toFile: scripts + "/server.py", atomically: true, encoding: .utf8)
+            try Self.client.write(toFile: scripts + "/client.py", atomically: true, encoding: .utf8)
+            _ = try lab.start(in: host, [Lab.python, scripts + "/server.py"])
+
+            let data = lab.logDirectory + "/moat-data"
+            let up = try lab.start(in: edge, [MoatBinary.path, "up", "--data", data, "--listen", "127.0.0.1:7480", "--edge-listen", "off",
+                                              "--tunnels", "off", "--bgp", "off", "--proxy", "off", "--firewall", "on", "--ddos", "on",
+                                              "--telemetry-interval", "0.5"])
+            func wait(_ what: String, timeout: Duration = .seconds(20), _ condition: () throws -> Bool) throws {
+                let deadline = ContinuousClock.now + timeout
+                while ContinuousClock.now < deadline {
+                    if (try? condition()) == true { return }
+                    guard up.isRunning else { throw LabError(.processFailed, "moat up exited: \(MoatBinary.log(up).suffix(3000))") }
+                    usleep(50_000)
+                }
+                throw LabError(.timedOut, "timed out after \(timeout) waiting until \(what); moat up's log:\n\(MoatBinary.log(up).suffix(3000))")
+            }
+            try wait("moat up listens") { MoatBinary.log(up).contains("listening on") }
+            let token = try String(contentsOfFile: data + "/operator-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            func moat(_ arguments: [String]) throws -> CommandResult {
+                try lab.run(in: edge, ["env", "MOAT_URL=\(Self.apiURL)", "MOAT_TOKEN=\(token)", MoatBinary.path] + arguments, timeout: .seconds(30))
+            }
+            func created(_ arguments: [String]) throws -> String {
+                let result = try moat(arguments + ["--json"])
+                return try #require(jsonObject(result.stdout)["id"] as? String, "\(arguments): \(result.stderr)")
+            }
+            let account = try created(["accounts", "create", "acme"])
+            let prefix = try created(["prefixes", "create", "203.0.113.0/24", "--account", account])
+            #expect(try moat(["prefixes", "update", prefix, "--status", "approved", "--account", account]).succeeded)
+            let settings = try moat(["ddos", "set", "--sample-rate", "32", "--pps", "2000", "--cooldown", "3"])
+            #expect(settings.succeeded, "\(settings.stderr)")
+
+            // The managed rules and the sampling rule are in the kernel.
+            try wait("the managed rules are loaded") {
+                let table = try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_ddos"]).stdout
+                return table.contains("203.0.113.0/24") && table.contains("log group 7")
+            }
+            // Impossible TCP flags are dropped by them (hping3 may stop before its last packet).
+            _ = try lab.run(in: outside, ["hping3", "-S", "-F", "-p", "80", "-c", "5", "-i", "u10000", "203.0.113.10"], timeout: .seconds(10))
+            let flags = try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_ddos"]).stdout
+            #expect(Self.counter(flags, comment: "managed:tcp-flags:syn-fin") >= 3, "\(flags)")
+
+            let targetFile = scripts + "/target"
+            try Self.floods[0].target.write(toFile: targetFile, atomically: true, encoding: .utf8)
+            let clientSeconds = 20 * Self.floods.count
+            let legit = try lab.start(in: outside, [Lab.python, scripts + "/client.py", targetFile, String(clientSeconds)])
+            try await Task.sleep(for: .seconds(2))
+            var seenAttacks: Set<String> = []
+
+            for flood in Self.floods {
+                try flood.target.write(toFile: targetFile, atomically: true, encoding: .utf8)
+                try await Task.sleep(for: .seconds(1))
+                let floodStart = Date()
+                // Bounded: 5 s and 400,000 packets at most, at most 50,000 a second.
+                let hping = try lab.start(in: outside, ["timeout", "-s", "INT", "5", "hping3"] + flood.hping
+                                            + ["--rand-source", "-i", "u20", "-c", "400000", "-q", flood.target])
+                var attack: [String: Any] = [:]
+                try wait("\(flood.name): an attack on \(flood.target) is mitigated", timeout: .seconds(6)) {
+                    let list = jsonObject(try moat(["attacks", "--account", account, "--json"]).stdout)["attacks"] as? [[String: Any]] ?? []
+                    guard let found = list.first(where: { $0["target"] as? String == flood.target && !seenAttacks.contains($0["id"] as? String ?? "") }),
+                          found["mitigated_at"] != nil else { return false }
+                    attack = found
+                    return true
+                }
+                let started = try #require(Self.date(attack["started_at"]))
+                let mitigated = try #require(Self.date(attack["mitigated_at"]))
+                #expect(started.timeIntervalSince(floodStart) < 2, "\(flood.name): detected after \(started.timeIntervalSince(floodStart)) s")
+                #expect(mitigated.timeIntervalSince(floodStart) < 3, "\(flood.name): mitigated after \(mitigated.timeIntervalSince(floodStart)) s")
+                let fingerprint = attack["fingerprint"] as? [String: Any] ?? [:]
+                #expect(fingerprint["protocol"] as? Int == flood.expect.protocolNumber, "\(flood.name): \(fingerprint)")
+                for (field, value) in flood.expect.extra { #expect(fingerprint[field] as? Int == value, "\(flood.name): \(field) in \(fingerprint)") }
+                #expect((fingerprint["source_prefixes"] as? [String] ?? []).isEmpty, "spoofed random sources are not a source list")
+                let id = try #require(attack["id"] as? String)
+                seenAttacks.insert(id)
+                let rules = try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_mitigate"]).stdout
+                #expect(rules.contains("attack:\(id)"), "\(rules)")
+
+                #expect(hping.waitForExit(timeout: .seconds(10)))
+                let floodEnd = Date()
+                // Ended, and the rule gone after the cool-down.
+                var final: [String: Any] = [:]
+                try wait("\(flood.name): the attack ends and its rule expires", timeout: .seconds(20)) {
+                    final = jsonObject(try moat(["attacks", "show", id, "--account", account, "--json"]).stdout)
+                    return final["status"] as? String == "ended" && final["mitigation"] as? String == "expired"
+                }
+                #expect(!(try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_mitigate"]).stdout.contains("attack:\(id)")))
+                #expect((final["peak_packets_per_second"] as? Int ?? 0) >= 2_000, "\(final)")
+                #expect((final["packets_dropped"] as? Int ?? 0) > 1_000, "\(final)")
+                #expect(final["account_id"] as? String == account && final["location"] as? String == "local")
+
+                // Legitimate requests to the target once the rule was in, until the flood stopped.
+                let lines = MoatBinary.log(legit).split(separator: "\n").compactMap(Self.request)
+                    .filter { $0.target == flood.target && $0.time > mitigated.timeIntervalSince1970 + 0.3 && $0.time < floodEnd.timeIntervalSince1970 - 1 }
+                let ok = lines.filter(\.ok).count
+                #expect(lines.count >= 40, "\(flood.name): only \(lines.count) legitimate requests measured")
+                #expect(Double(ok) >= 0.99 * Double(lines.count), "\(flood.name): \(ok) of \(lines.count) legitimate requests succeeded after mitigation")
+            }
+            legit.kill(signal: SIGTERM)
+        }
+    }
+
+    static func counter(_ listing: String, comment: String) -> Int {
+        for line in listing.split(separator: "\n") where line.contains("comment \"\(comment)\"") {
+            if let range = line.range(of: "counter packets ") {
+                return Int(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
+            }
+        }
+        return 0
+    }
+
+    static func date(_ value: Any?) -> Date? {
+        guard let text = value as? String else { return nil }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    }
+
+    static func request(_ line: Substring) -> (time: Double, target: String, ok: Bool)? {
+        let parts = line.split(separator: " ")
+        guard parts.count == 4, let time = Double(parts[0]) else { return nil }
+        return (time, String(parts[2]), parts[3] == "1")
+    }
+}
