@@ -114,8 +114,9 @@ import Testing
 
             // Pin: operator only; the edges get it with their config.
             let token = try await api.token(account: account, scope: "write")
-            #expect(try await api.call(.post, "/v1/accounts/\(account)/attacks/\(id)/pin", as: .token(token)).status == 403)
-            let pinned = try await api.call(.post, "/v1/accounts/\(account)/attacks/\(id)/pin")
+            #expect(try await api.call(.patch, "/v1/accounts/\(account)/attacks/\(id)", as: .token(token), json: #"{"mitigation":"pinned"}"#).status == 403)
+            #expect(try await api.call(.patch, "/v1/accounts/\(account)/attacks/\(id)", json: #"{"mitigation":"expired"}"#).errorField == "mitigation")
+            let pinned = try await api.call(.patch, "/v1/accounts/\(account)/attacks/\(id)", json: #"{"mitigation":"pinned"}"#)
             #expect(pinned.status == 200 && pinned.json["mitigation"] as? String == "pinned")
             var sync = try await api.call(.get, "/v1/edge/sync?version=0&wait=0", as: .token(edge))
             var config = try MoatJSON.decoder().decode(EdgeConfig.self, from: sync.body)
@@ -124,12 +125,12 @@ import Testing
             #expect(try await api.call(.post, "/v1/edge/telemetry", as: .token(edge), json: Self.attack(id, account: account, status: "ended")).status == 204)
             #expect(try await api.call(.get, "/v1/accounts/\(account)/attacks/\(id)").json["mitigation"] as? String == "pinned")
 
-            let lifted = try await api.call(.post, "/v1/accounts/\(account)/attacks/\(id)/lift")
+            let lifted = try await api.call(.patch, "/v1/accounts/\(account)/attacks/\(id)", json: #"{"mitigation":"lifted"}"#)
             #expect(lifted.json["mitigation"] as? String == "lifted")
             sync = try await api.call(.get, "/v1/edge/sync?version=0&wait=0", as: .token(edge))
             config = try MoatJSON.decoder().decode(EdgeConfig.self, from: sync.body)
             #expect(config.ddos.overrides.map(\.action) == [.lift])
-            #expect(try await api.call(.post, "/v1/accounts/\(account)/attacks/\(id)/pin").status == 409, "a lifted mitigation is not pinned again")
+            #expect(try await api.call(.patch, "/v1/accounts/\(account)/attacks/\(id)", json: #"{"mitigation":"pinned"}"#).status == 409, "a lifted mitigation is not pinned again")
         }
     }
 }

@@ -202,6 +202,15 @@ import Testing
             ("OriginValidationStatus", OriginValidationStatus(roas: summary, irr: summary)),
             ("OriginDataSummary", summary),
             ("OriginConflict", conflict),
+            ("Attack", Attack(id: "atk_00000000000000a1", accountID: "acc_1", target: customer, prefix: cidr, status: .ended, startedAt: date,
+                              mitigatedAt: date, endedAt: date,
+                              fingerprint: AttackFingerprint(target: customer, protocolNumber: 6, sourcePort: 1, destinationPort: 80, lengthMin: 40,
+                                                             lengthMax: 40, ttl: 64, tcpFlags: 2, icmpType: 8, fragments: false,
+                                                             sourcePrefixes: [cidr], attackCoverage: 1, baselineCoverage: 0, nft: "ip daddr 198.51.100.10"),
+                              peakPacketsPerSecond: 1, peakBitsPerSecond: 8, packetsDropped: 1, mitigation: .expired, location: "ams1", edgeID: "edg_1")),
+            ("DDoSAccountSettings", DDoSAccountSettings(managed: .object(["fragments": .string("drop")]), detection: .defaults,
+                                                        thresholds: [PrefixThreshold(prefix: cidr, threshold: .defaults)],
+                                                        synproxy: [ProtectedService(prefix: cidr, ports: [80])], automaticMitigation: true)),
         ]
         let minimal: [(String, any Encodable)] = [
             ("TracerouteNode", TracerouteNode(address: target, answered: 1, rttMin: 1, rttMean: 1, rttMax: 1, rttStddev: 0, reached: false)),
@@ -230,6 +239,9 @@ import Testing
             ("TunnelHealthOverview", TunnelHealthOverview(tunnelID: tunnel.id, name: tunnel.name, locations: [])),
             ("OriginValidationStatus", OriginValidationStatus()),
             ("OriginDataSummary", OriginDataSummary(entries: 1, ipv4: 1, ipv6: 0, loadedAt: date, loadedBy: "operator:tok_1")),
+            ("Attack", Attack(id: "atk_00000000000000a1", accountID: nil, target: customer, prefix: nil, startedAt: date)),
+            ("DDoSAccountSettings", DDoSAccountSettings()),
+            ("DDoSSettings", DDoSSettings()),
         ]
         let encoder = MoatJSON.encoder()
         for (fill, samples) in [(SchemaFill.everyField, full), (.requiredOnly, minimal)] {

@@ -7,7 +7,7 @@ import MoatModel
 ///   behaviour for every account;
 /// - `/v1/accounts/{account}/ddos`: the account's overrides, thresholds per prefix, SYN proxy;
 /// - `/v1/accounts/{account}/attacks`: attack events from every edge; the operator pins or
-///   lifts a mitigation.
+///   lifts a mitigation (PATCH).
 struct DDoSController {
     let store: any Store
 
@@ -58,13 +58,25 @@ struct DDoSController {
             _ = try context.requireAccess(to: account, write: false)
             return try JSONResponse.make(try await store.attack(accountID: account, id: try context.parameters.require("attack")))
         }
-        for action in [MitigationOverride.Action.pin, .lift] {
-            api.on(.post, "/v1/accounts/:account/attacks/:attack/\(action.rawValue)") { _, context in
-                let account = try context.parameters.require("account")
-                let principal = try context.requireOperator(of: account)
-                let written = try await store.overrideAttack(accountID: account, id: try context.parameters.require("attack"), action, actor: principal.actor)
-                return try JSONResponse.make(written.value, version: written.version)
+        // The operator pins a mitigation (kept until lifted) or lifts it: {"mitigation": "pinned" | "lifted"}.
+        api.on(.patch, "/v1/accounts/:account/attacks/:attack") { request, context in
+            let account = try context.parameters.require("account")
+            let principal = try context.requireOperator(of: account)
+            var reader = try ObjectReader(try await request.jsonBody())
+            let action: MitigationOverride.Action
+            do {
+                guard let state = try reader.optionalEnum("mitigation", Attack.Mitigation.self) else { throw reader.missing("mitigation") }
+                try reader.finish()
+                switch state {
+                case .pinned: action = .pin
+                case .lifted: action = .lift
+                default: throw ValidationError(.invalidValue, "an operator sets 'pinned' or 'lifted'", field: "mitigation")
+                }
+            } catch let error as ValidationError {
+                throw APIError(error)
             }
+            let written = try await store.overrideAttack(accountID: account, id: try context.parameters.require("attack"), action, actor: principal.actor)
+            return try JSONResponse.make(written.value, version: written.version)
         }
     }
 }

@@ -54,6 +54,13 @@ public struct DetectionThreshold: Codable, Equatable, Sendable {
         self.bitsPerSecond = bitsPerSecond
     }
 
+    /// An unset rate is written as null: it never triggers.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(packetsPerSecond, forKey: .packetsPerSecond)
+        try container.encode(bitsPerSecond, forKey: .bitsPerSecond)
+    }
+
     mutating func read(_ reader: inout ObjectReader) throws(ValidationError) {
         if reader.has("packets_per_second") { packetsPerSecond = try reader.optionalInt("packets_per_second", in: 1...1_000_000_000) }
         if reader.has("bits_per_second") { bitsPerSecond = try reader.optionalInt("bits_per_second", in: 1_000...1_000_000_000_000) }

@@ -47,6 +47,18 @@ public struct ManagedRules: Codable, Equatable, Sendable {
         self.amplificationPorts = amplificationPorts
     }
 
+    /// A limit that is off is written as null.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(dropInvalid, forKey: .dropInvalid)
+        try container.encode(dropBadTCPFlags, forKey: .dropBadTCPFlags)
+        try container.encode(fragments, forKey: .fragments)
+        try container.encode(synPerSource, forKey: .synPerSource)
+        try container.encode(udpPerSource, forKey: .udpPerSource)
+        try container.encode(icmpPerSource, forKey: .icmpPerSource)
+        try container.encode(amplificationPorts, forKey: .amplificationPorts)
+    }
+
     /// Applies the fields an object names (null turns a rate limit off).
     public mutating func read(_ reader: inout ObjectReader) throws(ValidationError) {
         if let flag = try reader.optionalBool("drop_invalid") { dropInvalid = flag }

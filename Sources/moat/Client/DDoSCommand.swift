@@ -166,7 +166,7 @@ struct AttacksCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         func run() async throws {
             try await options.run { client in
-                let response = try await client.send(.POST, try account.path("attacks/\(id)/pin"))
+                let response = try await client.send(.PATCH, try account.path("attacks/\(id)"), json: .object(["mitigation": .string("pinned")]))
                 if options.json { print(String(decoding: response.body, as: UTF8.self)); return }
                 AttacksCommand.table([try client.decode(Attack.self, response)]).print()
             }
@@ -180,7 +180,7 @@ struct AttacksCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         func run() async throws {
             try await options.run { client in
-                let response = try await client.send(.POST, try account.path("attacks/\(id)/lift"))
+                let response = try await client.send(.PATCH, try account.path("attacks/\(id)"), json: .object(["mitigation": .string("lifted")]))
                 if options.json { print(String(decoding: response.body, as: UTF8.self)); return }
                 AttacksCommand.table([try client.decode(Attack.self, response)]).print()
             }
