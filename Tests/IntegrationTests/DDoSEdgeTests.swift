@@ -194,6 +194,11 @@ struct DDoSEdgeTests {
                 #expect((final["peak_packets_per_second"] as? Int ?? 0) >= 2_000, "\(final)")
                 #expect((final["packets_dropped"] as? Int ?? 0) > 1_000, "\(final)")
                 #expect(final["account_id"] as? String == account && final["location"] as? String == "local")
+                if flood.expect.extra["source_port"] == 123 {
+                    // Before the drop rule was in, the managed rule dropped the unasked NTP answers.
+                    let managed = try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_ddos"]).stdout
+                    #expect(Self.counter(managed, comment: "managed:amplification") > 0, "\(managed)")
+                }
 
                 // Legitimate requests to the target once the rule was in, until the flood stopped.
                 let lines = MoatBinary.log(legit).split(separator: "\n").compactMap(Self.request)
@@ -203,6 +208,75 @@ struct DDoSEdgeTests {
                 #expect(Double(ok) >= 0.99 * Double(lines.count), "\(flood.name): \(ok) of \(lines.count) legitimate requests succeeded after mitigation")
             }
             legit.kill(signal: SIGTERM)
+        }
+    }
+
+    /// With a SYN proxy for the host's port, the edge answers the handshakes: a spoofed SYN flood
+    /// never reaches the host, while real clients connect through it.
+    @Test func synProxyKeepsASYNFloodFromTheHost() async throws {
+        guard Self.canRun("synProxyKeepsASYNFloodFromTheHost") else { return }
+        try await withLab(base: "moatddos") { lab in
+            let outside = try lab.addNamespace("net")
+            let edge = try lab.addNamespace("edge")
+            let host = try lab.addNamespace("host")
+            let ingress = try lab.addLink(outside, interface: "eth0", to: edge, interface: "in0")
+            let inside = try lab.addLink(edge, interface: "out0", to: host, interface: "eth0")
+            try lab.addAddress(Self.clientAddress + "/24", to: ingress.a)
+            try lab.addAddress("198.51.100.1/24", to: ingress.b)
+            try lab.addAddress("192.0.2.1/30", to: inside.a)
+            try lab.addAddress("192.0.2.2/30", to: inside.b)
+            try lab.exec(in: host, ["ip", "addr", "add", "203.0.113.20/32", "dev", "lo"])
+            try lab.addDefaultRoute(via: "198.51.100.1", in: outside)
+            try lab.addDefaultRoute(via: "192.0.2.1", in: host)
+            try lab.addRoute(to: "203.0.113.0/24", via: "192.0.2.2", in: edge)
+            try lab.exec(in: edge, ["ip", "route", "add", "blackhole", "default"])
+            try lab.setSysctl("net.ipv4.ip_forward", to: "1", in: edge)
+            for key in ["all", "default", "in0"] { try lab.setSysctl("net.ipv4.conf.\(key).rp_filter", to: "0", in: edge) }
+            // The host counts the SYNs that reach it.
+            try lab.exec(in: host, ["nft", "add table inet count; add chain inet count pre { type filter hook prerouting priority 0; }; add rule inet count pre tcp dport 80 tcp flags & (syn|ack) == syn counter comment \"syn\""])
+            let scripts = lab.logDirectory + "/ddos"
+            try FileManager.default.createDirectory(atPath: scripts, withIntermediateDirectories: true)
+            try Self.server.write(toFile: scripts + "/server.py", atomically: true, encoding: .utf8)
+            try Self.client.write(toFile: scripts + "/client.py", atomically: true, encoding: .utf8)
+            try "203.0.113.20".write(toFile: scripts + "/target", atomically: true, encoding: .utf8)
+            _ = try lab.start(in: host, [Lab.python, scripts + "/server.py"])
+
+            let data = lab.logDirectory + "/moat-data"
+            let up = try lab.start(in: edge, [MoatBinary.path, "up", "--data", data, "--listen", "127.0.0.1:7480", "--edge-listen", "off",
+                                              "--tunnels", "off", "--bgp", "off", "--proxy", "off", "--firewall", "off", "--ddos", "on"])
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !MoatBinary.log(up).contains("listening on") && ContinuousClock.now < deadline { usleep(50_000) }
+            let token = try String(contentsOfFile: data + "/operator-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            func moat(_ arguments: [String]) throws -> CommandResult {
+                try lab.run(in: edge, ["env", "MOAT_URL=\(Self.apiURL)", "MOAT_TOKEN=\(token)", MoatBinary.path] + arguments, timeout: .seconds(30))
+            }
+            let account = try #require(jsonObject(try moat(["accounts", "create", "acme", "--json"]).stdout)["id"] as? String)
+            let prefix = try #require(jsonObject(try moat(["prefixes", "create", "203.0.113.0/24", "--account", account, "--json"]).stdout)["id"] as? String)
+            #expect(try moat(["prefixes", "update", prefix, "--status", "approved", "--account", account]).succeeded)
+            // Detection off for this account: only the SYN proxy is at work.
+            let set = try moat(["ddos", "account", "set", "--account", account, "--body",
+                                #"{"synproxy": [{"prefix": "203.0.113.20/32", "ports": [80]}], "automatic_mitigation": false, "managed": {"syn_per_source": null}}"#])
+            #expect(set.succeeded, "\(set.stderr)")
+            let loaded = ContinuousClock.now + .seconds(20)
+            while !((try? lab.run(in: edge, ["nft", "list", "table", "inet", "moat_ddos"]).stdout.contains("synproxy")) ?? false) && ContinuousClock.now < loaded {
+                usleep(50_000)
+            }
+            #expect(try lab.run(in: edge, ["sysctl", "-n", "net.netfilter.nf_conntrack_tcp_loose"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+
+            let legit = try lab.start(in: outside, [Lab.python, scripts + "/client.py", scripts + "/target", "8"])
+            // 20,000 spoofed SYNs at most, in at most 4 s.
+            _ = try lab.run(in: outside, ["timeout", "-s", "INT", "4", "hping3", "-S", "-p", "80", "--rand-source", "-i", "u100", "-c", "20000", "-q", "203.0.113.20"],
+                            timeout: .seconds(10))
+            #expect(legit.waitForExit(timeout: .seconds(15)))
+            let lines = MoatBinary.log(legit).split(separator: "\n").compactMap(Self.request).filter { $0.target == "203.0.113.20" }
+            let tcp = MoatBinary.log(legit).split(separator: "\n").filter { $0.contains(" tcp ") }
+            let ok = lines.filter(\.ok).count
+            let failed = lines.filter { !$0.ok }.map { "\($0.time)" }.prefix(10)
+            #expect(lines.count > 100 && Double(ok) >= 0.99 * Double(lines.count), "\(ok) of \(lines.count) legitimate requests succeeded; failed at \(failed); log: \(MoatBinary.log(legit).suffix(1500))")
+            let reached = Self.counter(try lab.run(in: host, ["nft", "list", "table", "inet", "count"]).stdout, comment: "syn")
+            // Only the real clients' handshakes (replayed by the proxy) reach the host.
+            #expect(reached <= tcp.count + 5, "\(reached) SYNs reached the host for \(tcp.count) real connections")
+            #expect(reached > 0)
         }
     }
 

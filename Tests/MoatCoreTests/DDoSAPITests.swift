@@ -134,3 +134,37 @@ import Testing
         }
     }
 }
+
+/// What each location's config says about attacks elsewhere.
+@Suite struct DDoSConfigTests {
+    static let fingerprint = AttackFingerprint(target: IPAddress("203.0.113.10")!, protocolNumber: 17, sourcePort: 123)
+
+    static func stored(_ id: String, location: String, status: Attack.Status = .active, mitigation: Attack.Mitigation = .active,
+                       override: MitigationOverride.Action? = nil) -> DDoSInputs.StoredAttack {
+        var attack = Attack(id: id, accountID: "acc_1", target: fingerprint.target, prefix: nil, status: status,
+                            startedAt: Date(timeIntervalSince1970: 1_000), fingerprint: fingerprint, mitigation: mitigation, location: location)
+        if status == .ended { attack.endedAt = Date(timeIntervalSince1970: 2_000) }
+        return DDoSInputs.StoredAttack(attack: attack, override: override)
+    }
+
+    @Test func mitigationsArePushedToOtherLocationsOnlyWhenAskedFor() {
+        var settings = DDoSSettings()
+        settings.mitigation.cooldown = 60
+        let attacks = [Self.stored("atk_00000000000000a1", location: "ams1"),
+                       Self.stored("atk_00000000000000a2", location: "ams1", status: .ended),
+                       Self.stored("atk_00000000000000a3", location: "ams1", mitigation: .none),
+                       Self.stored("atk_00000000000000a4", location: "fra1", override: .pin)]
+        let quiet = DDoSInputs(settings: settings, attacks: attacks).config(for: "fra1", accounts: ["acc_1"])
+        #expect(quiet.overrides.map(\.action) == [.pin], "without pushing only the operator's pins and lifts travel")
+
+        settings.mitigation.pushToAllLocations = true
+        let inputs = DDoSInputs(settings: settings, attacks: attacks)
+        let fra = inputs.config(for: "fra1", accounts: ["acc_1"])
+        #expect(fra.overrides.map(\.attackID) == ["atk_00000000000000a1", "atk_00000000000000a2", "atk_00000000000000a4"])
+        #expect(fra.overrides[0].action == .push && fra.overrides[0].expiresAt == Date(timeIntervalSince1970: 1_000 + 86_400))
+        #expect(fra.overrides[1].expiresAt == Date(timeIntervalSince1970: 2_060), "an ended attack's rule lasts its cool-down")
+        let ams = inputs.config(for: "ams1", accounts: ["acc_1"])
+        #expect(ams.overrides.map(\.attackID) == ["atk_00000000000000a4"], "a location does not get its own attacks back")
+        #expect(inputs.config(for: "fra1", accounts: []).overrides.isEmpty, "only where the account is served")
+    }
+}

@@ -66,7 +66,7 @@ package struct DDoSInputs: Sendable {
 
     /// The accounts served here with their effective settings; the operator's pins and lifts;
     /// other locations' live mitigations when they are pushed everywhere.
-    func config(for location: String, accounts served: Set<String>) -> EdgeDDoS {
+    package func config(for location: String, accounts served: Set<String>) -> EdgeDDoS {
         let accounts = served.sorted().map { EdgeDDoS.Account(accountID: $0, settings: settings, overrides: self.accounts[$0]) }
         var overrides: [MitigationOverride] = []
         for stored in attacks.sorted(by: { $0.attack.id < $1.attack.id }) {
