@@ -50,6 +50,8 @@ struct DataPlaneOptions: ParsableArguments {
     struct DataPlane {
         var appliers: [any ConfigApplier]
         var bgp: BGPApplier?
+        /// The proxy, also a service: on shutdown it removes its TPROXY table and routing.
+        var proxy: ProxyApplier?
         var contact: CoreContact
         var asn: ASNResolver
     }
@@ -80,7 +82,7 @@ struct DataPlaneOptions: ParsableArguments {
         } else {
             logger.notice("bgp off (--bgp off): peers and prefixes are received but nothing is announced")
         }
-        return DataPlane(appliers: appliers, bgp: bgpApplier, contact: contact, asn: ASNResolver(bgp: bgpApplier, table: try asnTable()))
+        return DataPlane(appliers: appliers, bgp: bgpApplier, proxy: proxyApplier, contact: contact, asn: ASNResolver(bgp: bgpApplier, table: try asnTable()))
     }
 
     /// The `--asn-file`, read once at start; a bad line stops the edge with its number.

@@ -73,6 +73,7 @@ struct Run: AsyncParsableCommand {
         }
         services.append(agent)
         if let bgp = plane.bgp { services.append(bgp) }
+        if let proxy = plane.proxy { services.append(proxy) }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
