@@ -223,7 +223,8 @@ package actor EdgeAgent: Service {
             unsentSamples = []
             let connections = unsentProxyEvents + proxies.flatMap { $0.drainEvents() }
             unsentProxyEvents = []
-            let telemetry = EdgeTelemetry(ruleHits: hits, tunnelHealth: samples, tunnelEvents: events, proxyEvents: connections)
+            let unserved = proxies.isEmpty ? nil : proxies.reduce(into: [String: String]()) { $0.merge($1.unservedApps) { first, _ in first } }
+            let telemetry = EdgeTelemetry(ruleHits: hits, tunnelHealth: samples, tunnelEvents: events, proxyEvents: connections, unservedApps: unserved)
             do {
                 try await client.sendTelemetry(identity: identity, telemetry)
             } catch {

@@ -232,20 +232,25 @@ public struct EdgeTelemetry: Codable, Equatable, Sendable {
     public var tunnelEvents: [TunnelStateChange]
     /// Finished Spectrum connections and sessions since the last report.
     public var proxyEvents: [ProxyEvent]
+    /// Spectrum apps of the config the edge does not serve, by id, with the reason; the whole
+    /// set each time (empty: it serves them all). nil from an edge that runs no proxy.
+    public var unservedApps: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case ruleHits = "rule_hits"
         case tunnelHealth = "tunnel_health"
         case tunnelEvents = "tunnel_events"
         case proxyEvents = "proxy_events"
+        case unservedApps = "unserved_apps"
     }
 
     public init(ruleHits: [String: UInt64] = [:], tunnelHealth: [TunnelHealthSample] = [], tunnelEvents: [TunnelStateChange] = [],
-                proxyEvents: [ProxyEvent] = []) {
+                proxyEvents: [ProxyEvent] = [], unservedApps: [String: String]? = nil) {
         self.ruleHits = ruleHits
         self.tunnelHealth = tunnelHealth
         self.tunnelEvents = tunnelEvents
         self.proxyEvents = proxyEvents
+        self.unservedApps = unservedApps
     }
 
     public init(from decoder: any Decoder) throws {
@@ -254,5 +259,6 @@ public struct EdgeTelemetry: Codable, Equatable, Sendable {
         tunnelHealth = try container.decodeIfPresent([TunnelHealthSample].self, forKey: .tunnelHealth) ?? []
         tunnelEvents = try container.decodeIfPresent([TunnelStateChange].self, forKey: .tunnelEvents) ?? []
         proxyEvents = try container.decodeIfPresent([ProxyEvent].self, forKey: .proxyEvents) ?? []
+        unservedApps = try container.decodeIfPresent([String: String].self, forKey: .unservedApps)
     }
 }
