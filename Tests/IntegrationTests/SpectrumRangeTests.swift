@@ -9,7 +9,8 @@ import Testing
 /// mapped port 7000-7004, with the client's own address and the port it dialled in the PROXY
 /// v2 header. UDP replies come back from the address and port the client wrote to (its socket
 /// is connected, so the kernel would drop anything else). Deleting the apps removes the table;
-/// stopping the edge removes the policy routing.
+/// stopping the edge removes the policy routing. Without CAP_NET_ADMIN the edge serves single
+/// ports and the ranged app's status says why it is not served.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct SpectrumRangeTests {
     /// Not `Lab.projectPrefix`: a stale-lab sweep of another suite must not take this lab.
@@ -148,6 +149,60 @@ struct SpectrumRangeTests {
             #expect(!(try lab.run(in: net.edge, ["nft", "list", "tables"]).stdout.contains("moat_proxy")))
             #expect(!(try lab.run(in: net.edge, ["ip", "rule", "show"]).stdout.contains("0x4d50")))
             #expect(!(try lab.run(in: net.edge, ["ip", "-6", "rule", "show"]).stdout.contains("0x4d50")))
+        }
+    }
+
+    /// `moat up` as root but without CAP_NET_ADMIN (`setpriv` drops it from the bounding set):
+    /// the single-port app is served, the ranged one is not, and its status in core says why.
+    @Test func withoutNetAdminSinglePortsServeAndTheRangeSaysWhyItIsNot() async throws {
+        guard Self.canRun("withoutNetAdminSinglePortsServeAndTheRangeSaysWhyItIsNot") else { return }
+        guard Command.isInstalled("setpriv") else {
+            print("SpectrumRangeTests.withoutNetAdminSinglePortsServeAndTheRangeSaysWhyItIsNot skipped: needs setpriv (apt-get install util-linux)")
+            return
+        }
+        try await withLab(base: Self.nameBase) { lab in
+            let edge = try lab.addNamespace("edge")
+            let data = lab.logDirectory + "/moat-data"
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            let moat = try lab.start(in: edge, ["setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin", "--",
+                                                MoatBinary.path, "up", "--data", data, "--listen", "127.0.0.1:7480",
+                                                "--tunnels", "off", "--firewall", "off", "--telemetry-interval", "0.5"])
+            func waitUntil(_ what: String, _ condition: () throws -> Bool) throws {
+                let deadline = ContinuousClock.now + .seconds(20)
+                while ContinuousClock.now < deadline {
+                    if (try? condition()) == true { return }
+                    guard moat.isRunning else { throw LabError(.processFailed, "moat up exited:\n\(TunnelLab.log(moat).suffix(3000))") }
+                    usleep(50_000)
+                }
+                throw LabError(.timedOut, "timed out waiting until \(what); moat up's log:\n\(TunnelLab.log(moat).suffix(3000))")
+            }
+            try waitUntil("moat up listens") { TunnelLab.log(moat).contains("listening on") }
+            let token = try String(contentsOfFile: data + "/operator-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            func client(_ arguments: [String]) throws -> CommandResult {
+                try lab.run(in: edge, ["env", "MOAT_URL=http://127.0.0.1:7480", "MOAT_TOKEN=\(token)", MoatBinary.path] + arguments, timeout: .seconds(30))
+            }
+            func created(_ arguments: [String]) throws -> String {
+                let result = try client(arguments + ["--json"])
+                let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+                return try #require(object?["id"] as? String, "\(result.stderr)")
+            }
+            let account = try created(["accounts", "create", "acme"])
+            let web = try created(["apps", "create", "web", "--tcp", "2222", "--origin", "127.0.0.1:9", "--account", account])
+            let game = try created(["apps", "create", "game", "--udp", "3000-3004", "--origin", "127.0.0.1:7000-7004", "--account", account])
+
+            try waitUntil("core says the edge does not serve the range, and why") {
+                let status = try client(["apps", "status", game, "--account", account, "--json"]).stdout
+                return status.contains("\"served\":false") && status.contains("CAP_NET_ADMIN")
+            }
+            try waitUntil("core says the edge serves the single port") {
+                try client(["apps", "status", web, "--account", account, "--json"]).stdout.contains("\"served\":true")
+            }
+            let table = try client(["apps", "status", game, "--account", account])
+            #expect(table.stdout.contains("no") && table.stdout.contains("port ranges need CAP_NET_ADMIN"), "\(table.stdout)")
+            let listening = try lab.run(in: edge, ["ss", "-ltnH", "sport = :2222"]).stdout
+            #expect(!listening.isEmpty, "the single-port app listens")
+            #expect(!(try lab.run(in: edge, ["nft", "list", "tables"]).stdout.contains("moat_proxy")))
+            #expect(TunnelLab.log(moat).contains("app game (\(game)) not served: port ranges need CAP_NET_ADMIN"))
         }
     }
 
