@@ -52,6 +52,8 @@ final class UDPSessions {
     var listener: Channel?
     private var sessions: [Key: Session] = [:]
     private var sweeper: RepeatedTask?
+    /// After ``stop()``: a batch the transparent socket's reader handed over late opens nothing.
+    private var stopped = false
     /// Origin sockets written during this read burst: flushed together at its end, so the
     /// datagrams of a burst leave in as few system calls as NIO can batch them into.
     private var unflushed: [ObjectIdentifier: Channel] = [:]
@@ -68,6 +70,7 @@ final class UDPSessions {
     }
 
     func stop() {
+        stopped = true
         sweeper?.cancel()
         for session in sessions.values { end(session) }
         sessions = [:]
@@ -76,6 +79,7 @@ final class UDPSessions {
 
     /// A datagram from `client` to `edge`.
     func receive(_ data: ByteBuffer, from client: SocketAddress, to edge: SocketAddress) {
+        guard !stopped else { return }
         let key = Key(client: client, edge: edge)
         let session: Session
         if let existing = sessions[key] {
