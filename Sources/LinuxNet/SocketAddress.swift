@@ -38,6 +38,17 @@ package struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The address alone, as `inet_ntop` writes it (no brackets, no port).
+    package var hostText: String {
+        switch host {
+        case .v4(let value):
+            return "\(value >> 24).\((value >> 16) & 0xff).\((value >> 8) & 0xff).\(value & 0xff)"
+        case .v6:
+            let text = description
+            return String(text.dropFirst().prefix(while: { $0 != "]" }))
+        }
+    }
+
     /// Calls `body` with the address as a `sockaddr` and its length.
     package func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         switch host {

@@ -235,7 +235,9 @@ package actor EdgeAgent: Service {
             unsentProxyEvents = []
             let attacks = Array(unsentAttacks.values)
             unsentAttacks = [:]
-            let telemetry = EdgeTelemetry(ruleHits: hits, tunnelHealth: samples, tunnelEvents: events, proxyEvents: connections, attacks: attacks)
+            let unserved = proxies.isEmpty ? nil : proxies.reduce(into: [String: String]()) { $0.merge($1.unservedApps) { first, _ in first } }
+            let telemetry = EdgeTelemetry(ruleHits: hits, tunnelHealth: samples, tunnelEvents: events, proxyEvents: connections, unservedApps: unserved,
+                                          attacks: attacks)
             do {
                 try await client.sendTelemetry(identity: identity, telemetry)
             } catch {

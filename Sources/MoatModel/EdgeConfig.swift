@@ -238,6 +238,9 @@ public struct EdgeTelemetry: Codable, Equatable, Sendable {
     public var proxyEvents: [ProxyEvent]
     /// Attacks that started, changed or ended since the last report (latest state of each).
     public var attacks: [Attack]
+    /// Spectrum apps of the config the edge does not serve, by id, with the reason; the whole
+    /// set each time (empty: it serves them all). nil from an edge that runs no proxy.
+    public var unservedApps: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case attacks
@@ -245,15 +248,17 @@ public struct EdgeTelemetry: Codable, Equatable, Sendable {
         case tunnelHealth = "tunnel_health"
         case tunnelEvents = "tunnel_events"
         case proxyEvents = "proxy_events"
+        case unservedApps = "unserved_apps"
     }
 
     public init(ruleHits: [String: UInt64] = [:], tunnelHealth: [TunnelHealthSample] = [], tunnelEvents: [TunnelStateChange] = [],
-                proxyEvents: [ProxyEvent] = [], attacks: [Attack] = []) {
+                proxyEvents: [ProxyEvent] = [], unservedApps: [String: String]? = nil, attacks: [Attack] = []) {
         self.attacks = attacks
         self.ruleHits = ruleHits
         self.tunnelHealth = tunnelHealth
         self.tunnelEvents = tunnelEvents
         self.proxyEvents = proxyEvents
+        self.unservedApps = unservedApps
     }
 
     public init(from decoder: any Decoder) throws {
@@ -263,5 +268,6 @@ public struct EdgeTelemetry: Codable, Equatable, Sendable {
         tunnelEvents = try container.decodeIfPresent([TunnelStateChange].self, forKey: .tunnelEvents) ?? []
         proxyEvents = try container.decodeIfPresent([ProxyEvent].self, forKey: .proxyEvents) ?? []
         attacks = try container.decodeIfPresent([Attack].self, forKey: .attacks) ?? []
+        unservedApps = try container.decodeIfPresent([String: String].self, forKey: .unservedApps)
     }
 }

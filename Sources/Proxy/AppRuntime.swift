@@ -21,6 +21,9 @@ package final class AppRuntime: Sendable {
     package let report: @Sendable (ProxyEvent) -> Void
     /// UDP datagrams dropped: session table full, access refused, or too many queued.
     package let droppedDatagrams = Atomic<Int>(0)
+    /// Connections and datagrams that reached a transparent socket on a port outside the app's
+    /// range (someone dialled the socket's own port): refused.
+    package let strays = Atomic<Int>(0)
 
     package init(app: SpectrumApp, report: @escaping @Sendable (ProxyEvent) -> Void) {
         state = NIOLockedValueBox(State(app: app, selector: OriginSelector(mode: app.loadBalancing, weights: app.origins.map(\.weight)),

@@ -37,6 +37,8 @@ package struct CoreServer: Sendable {
     package let metrics: CoreMetrics
     /// Traceroute jobs waiting for edges.
     package let jobs = EdgeJobQueue()
+    /// The Spectrum apps each edge reports it does not serve.
+    package let appBoard = AppServiceBoard()
     let tracerouteLimiter = SharedTracerouteLimiter()
 
     /// Opens (or creates) the data directory and the store, and makes sure an operator token exists.
@@ -117,10 +119,10 @@ package struct CoreServer: Sendable {
         TunnelsController(store: store).register(on: api)
         TunnelHealthController(store: store, clock: configuration.clock).register(on: api)
         RoutesController(store: store).register(on: api)
-        AppsController(store: store).register(on: api)
+        AppsController(store: store, board: appBoard).register(on: api)
         FirewallController(store: store).register(on: api)
         AuditController(store: store).register(on: api)
-        EdgeSyncController(store: store, broadcaster: broadcaster, presence: presence, metrics: metrics, clock: configuration.clock).register(on: api)
+        EdgeSyncController(store: store, broadcaster: broadcaster, presence: presence, appBoard: appBoard, metrics: metrics, clock: configuration.clock).register(on: api)
         TracerouteController(store: store, jobs: jobs, broadcaster: broadcaster, limiter: tracerouteLimiter, clock: configuration.clock).register(on: api)
         EdgeJobsController(store: store, jobs: jobs, clock: configuration.clock).register(on: api)
         return (router, api.entries)

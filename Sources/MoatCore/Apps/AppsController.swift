@@ -5,6 +5,7 @@ import MoatModel
 /// `/v1/accounts/{account}/apps`: Spectrum apps, TCP/UDP ports on the edges proxied to origins.
 struct AppsController {
     let store: any Store
+    let board: AppServiceBoard
 
     var resource: AccountResource<SpectrumApp> {
         AccountResource(
@@ -20,6 +21,13 @@ struct AppsController {
 
     func register(on api: APIRouter) {
         resource.register(on: api)
+        // Whether the edges of the app's locations serve it, and why not where they do not.
+        api.on(.get, "/v1/accounts/:account/apps/:app/status") { _, context in
+            let account = try context.parameters.require("account")
+            _ = try context.requireAccess(to: account, write: false)
+            let app = try await store.app(accountID: account, id: try context.parameters.require("app"))
+            return try JSONResponse.make(await board.status(of: app))
+        }
         // The event log: one record per finished connection or UDP session, newest first.
         api.on(.get, "/v1/accounts/:account/apps/:app/events") { request, context in
             let account = try context.parameters.require("account")

@@ -28,4 +28,27 @@ enum ProxyEventInput {
                 status: status)
         } ?? []
     }
+
+    static let maxUnserved = 10_000
+
+    /// `unserved_apps`: app id → why this edge does not serve it; nil when absent.
+    static func unservedApps(_ reader: inout ObjectReader) throws(ValidationError) -> [String: String]? {
+        guard reader.has("unserved_apps") else { return nil }
+        guard case .object(let entries)? = reader.raw("unserved_apps") else {
+            throw ValidationError(.invalidType, "expected an object of app id → reason", field: "unserved_apps")
+        }
+        guard entries.count <= maxUnserved else { throw ValidationError(.invalidValue, "at most \(maxUnserved) apps", field: "unserved_apps") }
+        var unserved: [String: String] = [:]
+        for (id, value) in entries {
+            guard id.count <= 64 else { throw ValidationError(.invalidValue, "an app id is at most 64 characters", field: "unserved_apps") }
+            guard case .string(let reason) = value else {
+                throw ValidationError(.invalidType, "a reason is a string", field: "unserved_apps.\(id)")
+            }
+            guard reason.count <= 1000 else {
+                throw ValidationError(.invalidValue, "a reason is at most 1000 characters", field: "unserved_apps.\(id)")
+            }
+            unserved[id] = reason
+        }
+        return unserved
+    }
 }

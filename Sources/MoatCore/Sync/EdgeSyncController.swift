@@ -8,6 +8,7 @@ struct EdgeSyncController {
     let store: any Store
     let broadcaster: ConfigBroadcaster
     let presence: EdgePresence
+    let appBoard: AppServiceBoard
     let metrics: CoreMetrics
     let clock: @Sendable () -> Date
     static let longestWait = 120
@@ -58,7 +59,8 @@ struct EdgeSyncController {
             return Response(status: .noContent)
         }
 
-        // Rule counters, tunnel probe summaries and state changes, Spectrum events; any part may be empty.
+        // Rule counters, tunnel probe summaries and state changes, Spectrum events and the apps the
+        // edge does not serve; any part may be empty.
         api.on(.post, "/v1/edge/telemetry") { request, context in
             let edge = try context.requireEdge()
             let now = clock()
@@ -79,7 +81,9 @@ struct EdgeSyncController {
             let events = try TunnelHealthInput.events(&reader, now: now)
             let proxyEvents = try ProxyEventInput.events(&reader)
             let attacks = try AttackInput.attacks(&reader)
+            let unserved = try ProxyEventInput.unservedApps(&reader)
             try reader.finish()
+            if let unserved { await appBoard.record(edgeID: edge.id, location: edge.location, unserved: unserved, at: now) }
             await presence.touch(edge.id, applied: nil, at: now)
             // A report of state changes alone carries an empty `rule_hits` (EdgeTelemetry always
             // encodes it): it leaves the edge's counters as they were.

@@ -20,17 +20,22 @@ package final class TCPProxyListener: Sendable {
     }
 
     /// Binds `host`:`port` (port 0: any free port). With `checkInterval`, origins are also
-    /// checked actively (a TCP connect each interval).
+    /// checked actively (a TCP connect each interval). A `transparent` socket takes the
+    /// connections nftables TPROXY sends it for the app's whole port range: each accepted
+    /// connection's local address is the one the client dialled.
     package static func start(runtime: AppRuntime, host: String, port: Int, group: EventLoopGroup,
-                              connectTimeout: TimeAmount = .seconds(5), checkInterval: TimeAmount? = nil) async throws -> TCPProxyListener {
-        let channel = try await ServerBootstrap(group: group)
+                              connectTimeout: TimeAmount = .seconds(5), checkInterval: TimeAmount? = nil,
+                              transparent: Bool = false) async throws -> TCPProxyListener {
+        var bootstrap = ServerBootstrap(group: group)
+        if transparent { bootstrap = bootstrap.serverChannelOption(TransparentOption.option(forHost: host), value: 1) }
+        let channel = try await bootstrap
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.autoRead, value: false)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { child in
-                accept(child, runtime: runtime, connectTimeout: connectTimeout)
+                accept(child, runtime: runtime, connectTimeout: connectTimeout, transparent: transparent)
                 return child.eventLoop.makeSucceededVoidFuture()
             }
             .bind(host: host, port: port).get()
@@ -44,7 +49,7 @@ package final class TCPProxyListener: Sendable {
         try? await channel.close()
     }
 
-    private static func accept(_ child: Channel, runtime: AppRuntime, connectTimeout: TimeAmount) {
+    private static func accept(_ child: Channel, runtime: AppRuntime, connectTimeout: TimeAmount, transparent: Bool) {
         let start = Date()
         guard let remote = child.remoteAddress, let client = remote.ipAddress.flatMap(IPAddress.init).map(ProxyHeader.unmapped),
               let local = child.localAddress else {
@@ -53,6 +58,12 @@ package final class TCPProxyListener: Sendable {
         }
         let app = runtime.app
         let edgePort = local.port ?? 0
+        // A transparent socket also answers on its own port; only the app's ports are the app.
+        guard !transparent || (app.ports.low...app.ports.high).contains(edgePort) else {
+            runtime.strays.add(1, ordering: .relaxed)
+            child.close(promise: nil)
+            return
+        }
         var event = ProxyEvent(appID: app.id, proto: .tcp, clientAddress: client, clientPort: remote.port ?? 0, edgePort: edgePort,
                                start: start, status: .normal)
         let verdict = runtime.admit(client)

@@ -9,9 +9,12 @@ struct AppsCommand: AsyncParsableCommand {
         discussion: """
         Example: moat apps create minecraft --tcp 25565 --origin 192.0.2.10:25565
                  moat apps create game --udp 27015-27020 --origin 192.0.2.11:37015-37020 --proxy-protocol simple
+                 moat apps status game
                  moat apps events minecraft
+        A port range needs edges that run as root (CAP_NET_ADMIN): nftables TPROXY sends the range
+        to one socket. An edge without it serves single ports and says so in `moat apps status`.
         """,
-        subcommands: [List.self, Create.self, Show.self, Update.self, Delete.self, Events.self])
+        subcommands: [List.self, Create.self, Show.self, Update.self, Delete.self, Status.self, Events.self])
 
     static func table(_ items: [SpectrumApp]) -> Table {
         Table(["ID", "NAME", "PROTO", "PORTS", "ORIGINS", "BALANCING", "PROXY PROTOCOL", "LOCATIONS"], items.map { app in
@@ -140,6 +143,23 @@ struct AppsCommand: AsyncParsableCommand {
         func run() async throws {
             let path = try account.path("apps/\(id)")
             try await options.run { options.showDeleted("app \(id)", try await $0.send(.DELETE, path)) }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Whether each edge of the app's locations serves it, and why not.")
+        @Argument(help: "App ID.") var id: String
+        @OptionGroup var account: AccountOption
+        @OptionGroup var options: ClientOptions
+        func run() async throws {
+            let path = try account.path("apps/\(id)/status")
+            try await options.run {
+                try options.show(try await $0.send(.GET, path), as: SpectrumAppStatus.self) { statuses in
+                    Table(["EDGE", "LOCATION", "SERVED", "REPORTED", "REASON"], statuses.flatMap { status in
+                        status.edges.map { [$0.edgeID, $0.location, $0.served ? "yes" : "no", $0.reportedAt.cell, $0.reason ?? ""] }
+                    })
+                }
+            }
         }
     }
 

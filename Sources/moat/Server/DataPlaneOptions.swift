@@ -60,6 +60,8 @@ struct DataPlaneOptions: ParsableArguments {
         var appliers: [any ConfigApplier]
         var bgp: BGPApplier?
         var ddos: DDoSProtection?
+        /// The proxy, also a service: on shutdown it removes its TPROXY table and routing.
+        var proxy: ProxyApplier?
         var contact: CoreContact
         var asn: ASNResolver
     }
@@ -92,7 +94,7 @@ struct DataPlaneOptions: ParsableArguments {
         } else {
             logger.notice("bgp off (--bgp off): peers and prefixes are received but nothing is announced")
         }
-        return DataPlane(appliers: appliers, bgp: bgpApplier, ddos: protection, contact: contact, asn: ASNResolver(bgp: bgpApplier, table: try asnTable()))
+        return DataPlane(appliers: appliers, bgp: bgpApplier, ddos: protection, proxy: proxyApplier, contact: contact, asn: ASNResolver(bgp: bgpApplier, table: try asnTable()))
     }
 
     /// The DDoS part, first in line: protection applies before anything is announced.
@@ -115,7 +117,12 @@ struct DataPlaneOptions: ParsableArguments {
         do {
             return try DDoSProtection(options: options, logger: logger)
         } catch {
-            throw ValidationError("--ddos: cannot create the nftables table \(MitigationRuleset.table): \(error)")
+            // auto: a root without CAP_NET_ADMIN (a container) runs without it and says why.
+            guard ddos == .on else {
+                logger.notice("ddos off: cannot program nftables (\(error)); no managed rules, no detection")
+                return nil
+            }
+            throw ValidationError("--ddos on: cannot create the nftables table \(MitigationRuleset.table): \(error)")
         }
     }
 

@@ -74,6 +74,7 @@ struct Run: AsyncParsableCommand {
         services.append(agent)
         if let bgp = plane.bgp { services.append(bgp) }
         if let ddos = plane.ddos { services.append(ddos) }
+        if let proxy = plane.proxy { services.append(proxy) }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()

@@ -71,6 +71,7 @@ struct UpCommand: AsyncParsableCommand {
         services.append(agent)
         if let bgp = plane.bgp { services.append(bgp) }
         if let ddos = plane.ddos { services.append(ddos) }
+        if let proxy = plane.proxy { services.append(proxy) }
         // Services stop in reverse order: the edge first, the API last.
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
