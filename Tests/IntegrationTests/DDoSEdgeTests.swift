@@ -7,8 +7,8 @@ import Testing
 /// legitimate client, and hping3 spoofing random sources) and a protected host. Legitimate
 /// TCP request/response and UDP run throughout; each flood must be detected within 2 s, get a
 /// drop rule within 3 s, leave ≥ 99 % of legitimate requests working once mitigated, and its
-/// rule must expire after the flood; core's attack event carries the target, the fingerprint
-/// and the figures.
+/// rule must expire after the flood (or, pinned by the operator, stay until lifted); core's
+/// attack event carries the target, the fingerprint and the figures.
 @Suite(.serialized, .timeLimit(.minutes(4)))
 struct DDoSEdgeTests {
     static let apiURL = "http://127.0.0.1:7480"
@@ -182,13 +182,38 @@ struct DDoSEdgeTests {
                 let rules = try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_mitigate"]).stdout
                 #expect(rules.contains("attack:\(id)"), "\(rules)")
 
+                // The operator pins the first attack's rule: it outlives the cool-down until lifted.
+                let pinned = flood.name == Self.floods[0].name
+                if pinned {
+                    let pin = try moat(["attacks", "pin", id, "--account", account])
+                    #expect(pin.succeeded, "\(pin.stderr)")
+                }
+
                 #expect(hping.waitForExit(timeout: .seconds(10)))
                 let floodEnd = Date()
-                // Ended, and the rule gone after the cool-down.
                 var final: [String: Any] = [:]
-                try wait("\(flood.name): the attack ends and its rule expires", timeout: .seconds(20)) {
+                if pinned {
+                    try wait("\(flood.name): the pinned attack ends", timeout: .seconds(20)) {
+                        final = jsonObject(try moat(["attacks", "show", id, "--account", account, "--json"]).stdout)
+                        return final["status"] as? String == "ended"
+                    }
+                    // Quiet period 3 s + cool-down 3 s have passed: a pinned rule is still there.
+                    try await Task.sleep(for: .seconds(4))
+                    #expect(try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_mitigate"]).stdout.contains("attack:\(id)"))
+                    #expect(jsonObject(try moat(["attacks", "show", id, "--account", account, "--json"]).stdout)["mitigation"] as? String == "pinned")
+                    let lift = try moat(["attacks", "lift", id, "--account", account])
+                    #expect(lift.succeeded, "\(lift.stderr)")
+                    try wait("\(flood.name): the lifted rule is gone") {
+                        !(try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_mitigate"]).stdout.contains("attack:\(id)"))
+                    }
                     final = jsonObject(try moat(["attacks", "show", id, "--account", account, "--json"]).stdout)
-                    return final["status"] as? String == "ended" && final["mitigation"] as? String == "expired"
+                    #expect(final["mitigation"] as? String == "lifted")
+                } else {
+                    // Ended, and the rule gone after the cool-down.
+                    try wait("\(flood.name): the attack ends and its rule expires", timeout: .seconds(20)) {
+                        final = jsonObject(try moat(["attacks", "show", id, "--account", account, "--json"]).stdout)
+                        return final["status"] as? String == "ended" && final["mitigation"] as? String == "expired"
+                    }
                 }
                 #expect(!(try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_mitigate"]).stdout.contains("attack:\(id)")))
                 #expect((final["peak_packets_per_second"] as? Int ?? 0) >= 2_000, "\(final)")
