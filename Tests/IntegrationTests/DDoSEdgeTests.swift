@@ -11,9 +11,6 @@ import Testing
 /// attack event carries the target, the fingerprint and the figures.
 @Suite(.serialized, .timeLimit(.minutes(4)))
 struct DDoSEdgeTests {
-    static let apiURL = "http://127.0.0.1:7480"
-    static let clientAddress = "198.51.100.10"
-
     static func canRun(_ test: String) -> Bool {
         guard SystemUser.isRoot, Nft.isInstalled, Command.isInstalled("hping3"), FileManager.default.isExecutableFile(atPath: Lab.python) else {
             print("DDoSEdgeTests.\(test) skipped: needs root, nftables, hping3 and \(Lab.python) (apt-get install nftables hping3 python3)")
@@ -85,66 +82,20 @@ struct DDoSEdgeTests {
     @Test func floodsAreDetectedMitigatedAndExpireWhileLegitimateTrafficKeepsWorking() async throws {
         guard Self.canRun("floodsAreDetectedMitigatedAndExpireWhileLegitimateTrafficKeepsWorking") else { return }
         try await withLab(base: "moatddos") { lab in
-            let outside = try lab.addNamespace("net")
-            let edge = try lab.addNamespace("edge")
-            let host = try lab.addNamespace("host")
-            let ingress = try lab.addLink(outside, interface: "eth0", to: edge, interface: "in0")
-            let inside = try lab.addLink(edge, interface: "out0", to: host, interface: "eth0")
-            try lab.addAddress(Self.clientAddress + "/24", to: ingress.a)
-            try lab.addAddress("198.51.100.1/24", to: ingress.b)
-            try lab.addAddress("192.0.2.1/30", to: inside.a)
-            try lab.addAddress("192.0.2.2/30", to: inside.b)
-            for flood in Self.floods { try lab.exec(in: host, ["ip", "addr", "add", flood.target + "/32", "dev", "lo"]) }
-            try lab.addDefaultRoute(via: "198.51.100.1", in: outside)
-            try lab.addDefaultRoute(via: "192.0.2.1", in: host)
-            try lab.addRoute(to: "203.0.113.0/24", via: "192.0.2.2", in: edge)
-            // Answers to spoofed sources end at the edge.
-            try lab.exec(in: edge, ["ip", "route", "add", "blackhole", "default"])
-            try lab.setSysctl("net.ipv4.ip_forward", to: "1", in: edge)
-            for key in ["all", "default", "in0"] { try lab.setSysctl("net.ipv4.conf.\(key).rp_filter", to: "0", in: edge) }
-
-            let scripts = lab.logDirectory + "/ddos"
-            try FileManager.default.createDirectory(atPath: scripts, withIntermediateDirectories: true)
-            try Self.server.write(toFile: scripts + "/server.py", atomically: true, encoding: .utf8)
-            try Self.client.write(toFile: scripts + "/client.py", atomically: true, encoding: .utf8)
-            _ = try lab.start(in: host, [Lab.python, scripts + "/server.py"])
-
-            let data = lab.logDirectory + "/moat-data"
-            let up = try lab.start(in: edge, [MoatBinary.path, "up", "--data", data, "--listen", "127.0.0.1:7480", "--edge-listen", "off",
-                                              "--tunnels", "off", "--bgp", "off", "--proxy", "off", "--firewall", "on", "--ddos", "on",
-                                              "--telemetry-interval", "0.5"])
-            func wait(_ what: String, timeout: Duration = .seconds(20), _ condition: () throws -> Bool) throws {
-                let deadline = ContinuousClock.now + timeout
-                while ContinuousClock.now < deadline {
-                    if (try? condition()) == true { return }
-                    guard up.isRunning else { throw LabError(.processFailed, "moat up exited: \(MoatBinary.log(up).suffix(3000))") }
-                    usleep(50_000)
-                }
-                throw LabError(.timedOut, "timed out after \(timeout) waiting until \(what); moat up's log:\n\(MoatBinary.log(up).suffix(3000))")
-            }
-            try wait("moat up listens") { MoatBinary.log(up).contains("listening on") }
-            let token = try String(contentsOfFile: data + "/operator-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            func moat(_ arguments: [String]) throws -> CommandResult {
-                try lab.run(in: edge, ["env", "MOAT_URL=\(Self.apiURL)", "MOAT_TOKEN=\(token)", MoatBinary.path] + arguments, timeout: .seconds(30))
-            }
-            func created(_ arguments: [String]) throws -> String {
-                let result = try moat(arguments + ["--json"])
-                return try #require(jsonObject(result.stdout)["id"] as? String, "\(arguments): \(result.stderr)")
-            }
-            let account = try created(["accounts", "create", "acme"])
-            let prefix = try created(["prefixes", "create", "203.0.113.0/24", "--account", account])
-            #expect(try moat(["prefixes", "update", prefix, "--status", "approved", "--account", account]).succeeded)
+            let net = try DDoSEdgeLab(lab: lab, hostAddresses: Self.floods.map(\.target), firewall: true)
+            let (outside, edge, scripts, account) = (net.outside, net.edge, net.scripts, net.account)
+            let moat = net.moat
             let settings = try moat(["ddos", "set", "--sample-rate", "32", "--pps", "2000", "--cooldown", "3"])
             #expect(settings.succeeded, "\(settings.stderr)")
 
             // The managed rules and the sampling rule are in the kernel.
-            try wait("the managed rules are loaded") {
-                let table = try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_ddos"]).stdout
+            try net.wait("the managed rules are loaded") {
+                let table = try net.nft("moat_ddos")
                 return table.contains("203.0.113.0/24") && table.contains("log group 7")
             }
             // Impossible TCP flags are dropped by them (hping3 may stop before its last packet).
             _ = try lab.run(in: outside, ["hping3", "-S", "-F", "-p", "80", "-c", "5", "-i", "u10000", "203.0.113.10"], timeout: .seconds(10))
-            let flags = try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_ddos"]).stdout
+            let flags = try net.nft("moat_ddos")
             #expect(Self.counter(flags, comment: "managed:tcp-flags:syn-fin") >= 3, "\(flags)")
 
             let targetFile = scripts + "/target"
@@ -162,7 +113,7 @@ struct DDoSEdgeTests {
                 let hping = try lab.start(in: outside, ["timeout", "-s", "INT", "5", "hping3"] + flood.hping
                                             + ["--rand-source", "-i", "u20", "-c", "400000", "-q", flood.target])
                 var attack: [String: Any] = [:]
-                try wait("\(flood.name): an attack on \(flood.target) is mitigated", timeout: .seconds(6)) {
+                try net.wait("\(flood.name): an attack on \(flood.target) is mitigated", timeout: .seconds(6)) {
                     let list = jsonObject(try moat(["attacks", "--account", account, "--json"]).stdout)["attacks"] as? [[String: Any]] ?? []
                     guard let found = list.first(where: { $0["target"] as? String == flood.target && !seenAttacks.contains($0["id"] as? String ?? "") }),
                           found["mitigated_at"] != nil else { return false }
@@ -179,7 +130,7 @@ struct DDoSEdgeTests {
                 #expect((fingerprint["source_prefixes"] as? [String] ?? []).isEmpty, "spoofed random sources are not a source list")
                 let id = try #require(attack["id"] as? String)
                 seenAttacks.insert(id)
-                let rules = try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_mitigate"]).stdout
+                let rules = try net.nft("moat_mitigate")
                 #expect(rules.contains("attack:\(id)"), "\(rules)")
 
                 // The operator pins the first attack's rule: it outlives the cool-down until lifted.
@@ -193,35 +144,35 @@ struct DDoSEdgeTests {
                 let floodEnd = Date()
                 var final: [String: Any] = [:]
                 if pinned {
-                    try wait("\(flood.name): the pinned attack ends", timeout: .seconds(20)) {
+                    try net.wait("\(flood.name): the pinned attack ends", timeout: .seconds(20)) {
                         final = jsonObject(try moat(["attacks", "show", id, "--account", account, "--json"]).stdout)
                         return final["status"] as? String == "ended"
                     }
                     // Quiet period 3 s + cool-down 3 s have passed: a pinned rule is still there.
                     try await Task.sleep(for: .seconds(4))
-                    #expect(try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_mitigate"]).stdout.contains("attack:\(id)"))
+                    #expect(try net.nft("moat_mitigate").contains("attack:\(id)"))
                     #expect(jsonObject(try moat(["attacks", "show", id, "--account", account, "--json"]).stdout)["mitigation"] as? String == "pinned")
                     let lift = try moat(["attacks", "lift", id, "--account", account])
                     #expect(lift.succeeded, "\(lift.stderr)")
-                    try wait("\(flood.name): the lifted rule is gone") {
-                        !(try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_mitigate"]).stdout.contains("attack:\(id)"))
+                    try net.wait("\(flood.name): the lifted rule is gone") {
+                        !(try net.nft("moat_mitigate").contains("attack:\(id)"))
                     }
                     final = jsonObject(try moat(["attacks", "show", id, "--account", account, "--json"]).stdout)
                     #expect(final["mitigation"] as? String == "lifted")
                 } else {
                     // Ended, and the rule gone after the cool-down.
-                    try wait("\(flood.name): the attack ends and its rule expires", timeout: .seconds(20)) {
+                    try net.wait("\(flood.name): the attack ends and its rule expires", timeout: .seconds(20)) {
                         final = jsonObject(try moat(["attacks", "show", id, "--account", account, "--json"]).stdout)
                         return final["status"] as? String == "ended" && final["mitigation"] as? String == "expired"
                     }
                 }
-                #expect(!(try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_mitigate"]).stdout.contains("attack:\(id)")))
+                #expect(!(try net.nft("moat_mitigate").contains("attack:\(id)")))
                 #expect((final["peak_packets_per_second"] as? Int ?? 0) >= 2_000, "\(final)")
                 #expect((final["packets_dropped"] as? Int ?? 0) > 1_000, "\(final)")
                 #expect(final["account_id"] as? String == account && final["location"] as? String == "local")
                 if flood.expect.extra["source_port"] == 123 {
                     // Before the drop rule was in, the managed rule dropped the unasked NTP answers.
-                    let managed = try lab.run(in: edge, ["nft", "list", "table", "inet", "moat_ddos"]).stdout
+                    let managed = try net.nft("moat_ddos")
                     #expect(Self.counter(managed, comment: "managed:amplification") > 0, "\(managed)")
                 }
 
@@ -241,43 +192,12 @@ struct DDoSEdgeTests {
     @Test func synProxyKeepsASYNFloodFromTheHost() async throws {
         guard Self.canRun("synProxyKeepsASYNFloodFromTheHost") else { return }
         try await withLab(base: "moatddos") { lab in
-            let outside = try lab.addNamespace("net")
-            let edge = try lab.addNamespace("edge")
-            let host = try lab.addNamespace("host")
-            let ingress = try lab.addLink(outside, interface: "eth0", to: edge, interface: "in0")
-            let inside = try lab.addLink(edge, interface: "out0", to: host, interface: "eth0")
-            try lab.addAddress(Self.clientAddress + "/24", to: ingress.a)
-            try lab.addAddress("198.51.100.1/24", to: ingress.b)
-            try lab.addAddress("192.0.2.1/30", to: inside.a)
-            try lab.addAddress("192.0.2.2/30", to: inside.b)
-            try lab.exec(in: host, ["ip", "addr", "add", "203.0.113.20/32", "dev", "lo"])
-            try lab.addDefaultRoute(via: "198.51.100.1", in: outside)
-            try lab.addDefaultRoute(via: "192.0.2.1", in: host)
-            try lab.addRoute(to: "203.0.113.0/24", via: "192.0.2.2", in: edge)
-            try lab.exec(in: edge, ["ip", "route", "add", "blackhole", "default"])
-            try lab.setSysctl("net.ipv4.ip_forward", to: "1", in: edge)
-            for key in ["all", "default", "in0"] { try lab.setSysctl("net.ipv4.conf.\(key).rp_filter", to: "0", in: edge) }
+            let net = try DDoSEdgeLab(lab: lab, hostAddresses: ["203.0.113.20"], firewall: false)
+            let (outside, edge, host, scripts, account) = (net.outside, net.edge, net.host, net.scripts, net.account)
+            let moat = net.moat
             // The host counts the SYNs that reach it.
             try lab.exec(in: host, ["nft", "add table inet count; add chain inet count pre { type filter hook prerouting priority 0; }; add rule inet count pre tcp dport 80 tcp flags & (syn|ack) == syn counter comment \"syn\""])
-            let scripts = lab.logDirectory + "/ddos"
-            try FileManager.default.createDirectory(atPath: scripts, withIntermediateDirectories: true)
-            try Self.server.write(toFile: scripts + "/server.py", atomically: true, encoding: .utf8)
-            try Self.client.write(toFile: scripts + "/client.py", atomically: true, encoding: .utf8)
             try "203.0.113.20".write(toFile: scripts + "/target", atomically: true, encoding: .utf8)
-            _ = try lab.start(in: host, [Lab.python, scripts + "/server.py"])
-
-            let data = lab.logDirectory + "/moat-data"
-            let up = try lab.start(in: edge, [MoatBinary.path, "up", "--data", data, "--listen", "127.0.0.1:7480", "--edge-listen", "off",
-                                              "--tunnels", "off", "--bgp", "off", "--proxy", "off", "--firewall", "off", "--ddos", "on"])
-            let deadline = ContinuousClock.now + .seconds(20)
-            while !MoatBinary.log(up).contains("listening on") && ContinuousClock.now < deadline { usleep(50_000) }
-            let token = try String(contentsOfFile: data + "/operator-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            func moat(_ arguments: [String]) throws -> CommandResult {
-                try lab.run(in: edge, ["env", "MOAT_URL=\(Self.apiURL)", "MOAT_TOKEN=\(token)", MoatBinary.path] + arguments, timeout: .seconds(30))
-            }
-            let account = try #require(jsonObject(try moat(["accounts", "create", "acme", "--json"]).stdout)["id"] as? String)
-            let prefix = try #require(jsonObject(try moat(["prefixes", "create", "203.0.113.0/24", "--account", account, "--json"]).stdout)["id"] as? String)
-            #expect(try moat(["prefixes", "update", prefix, "--status", "approved", "--account", account]).succeeded)
             // Detection off for this account: only the SYN proxy is at work.
             let set = try moat(["ddos", "account", "set", "--account", account, "--body",
                                 #"{"synproxy": [{"prefix": "203.0.113.20/32", "ports": [80]}], "automatic_mitigation": false, "managed": {"syn_per_source": null}}"#])
@@ -298,7 +218,7 @@ struct DDoSEdgeTests {
             let ok = lines.filter(\.ok).count
             let failed = lines.filter { !$0.ok }.map { "\($0.time)" }.prefix(10)
             #expect(lines.count > 100 && Double(ok) >= 0.99 * Double(lines.count), "\(ok) of \(lines.count) legitimate requests succeeded; failed at \(failed); log: \(MoatBinary.log(legit).suffix(1500))")
-            let reached = Self.counter(try lab.run(in: host, ["nft", "list", "table", "inet", "count"]).stdout, comment: "syn")
+            let reached = Self.counter(try net.nft("count", in: host), comment: "syn")
             // Only the real clients' handshakes (replayed by the proxy) reach the host.
             #expect(reached <= tcp.count + 5, "\(reached) SYNs reached the host for \(tcp.count) real connections")
             #expect(reached > 0)

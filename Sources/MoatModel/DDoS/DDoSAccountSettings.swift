@@ -42,11 +42,7 @@ public struct DDoSAccountSettings: Codable, Equatable, Sendable {
         if let entries = try reader.optionalObjects("thresholds", maxCount: 256, { (entry: inout ObjectReader) throws(ValidationError) -> PrefixThreshold in
             let prefix = try entry.cidr("prefix")
             var threshold = DetectionThreshold(packetsPerSecond: nil, bitsPerSecond: nil)
-            if entry.has("packets_per_second") { threshold.packetsPerSecond = try entry.optionalInt("packets_per_second", in: 1...1_000_000_000) }
-            if entry.has("bits_per_second") { threshold.bitsPerSecond = try entry.optionalInt("bits_per_second", in: 1_000...1_000_000_000_000) }
-            guard threshold.packetsPerSecond != nil || threshold.bitsPerSecond != nil else {
-                throw ValidationError(.invalidValue, "set packets_per_second, bits_per_second or both", field: entry.fieldPath("packets_per_second"))
-            }
+            try threshold.read(&entry)
             return PrefixThreshold(prefix: prefix, threshold: threshold)
         }) { thresholds = entries }
         if let entries = try reader.optionalObjects("synproxy", maxCount: 256, { (entry: inout ObjectReader) throws(ValidationError) -> ProtectedService in
