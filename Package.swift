@@ -159,7 +159,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "DDoSTests", dependencies: ["DDoS", "MoatModel", "LinuxNet"]),
+        .testTarget(name: "DDoSTests", dependencies: ["DDoS", "MoatModel", "LinuxNet", "NetLab"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "MoatModel", "NetLab"]),
         .testTarget(
             name: "MoatCoreTests",
