@@ -80,6 +80,9 @@ extension TracerouteLabTests {
             #expect(broken["reached"] as? Bool == false && brokenHops.count == 6, "\(broken)")
             let answered = (brokenHops.last?["nodes"] as? [[String: Any]])?.first
             #expect(answered?["address"] as? String == endpoint && answered?["reached"] as? Bool == false, "\(String(describing: answered))")
+            let table = try moat.client(["traceroute", endpoint, "--from", "ams1", "--proto", "gre", "--wait", "1", "--account", moat.account],
+                                        timeout: .seconds(60))
+            #expect(table.succeeded && table.stdout.contains("terminates no GRE"), "\(table.stdout)\(table.stderr)")
         }
     }
 }

@@ -22,10 +22,12 @@ package struct TraceRunner: Sendable {
         self.tunnels = tunnels
     }
 
-    /// Picks the flows of a job: the source address the routing table gives for each target,
-    /// and identifiers (ICMP id or source port) that differ between the job's targets.
+    /// Picks the flows of an ICMP, UDP or TCP job: the source address the routing table gives
+    /// for each target, and identifiers (ICMP id or source port) that differ between the job's
+    /// targets. (A GRE flow's source is its tunnel's Moat endpoint: ``greFlow(moatEndpoint:customerEndpoint:)``.)
     package static func flows(targets: [IPAddress], options: TracerouteOptions,
                               random: () -> UInt16) throws(SystemCallError) -> [TraceFlow] {
+        precondition(options.packetType != .gre, "GRE flows go through a tunnel: use greFlow")
         var used: Set<UInt16> = []
         var flows: [TraceFlow] = []
         for target in targets {

@@ -101,7 +101,12 @@ struct TracerouteCommand: AsyncParsableCommand {
                 continue
             }
             table(result.hops).print()
-            if !result.reached { print("(the target did not answer within \(options.maxTTL) hops)") }
+            if !result.reached {
+                let endpointAnswered = result.hops.last?.nodes.contains { $0.address == result.target } == true
+                print(options.packetType == .gre && endpointAnswered
+                      ? "(the customer endpoint answered, but not through the tunnel: it terminates no GRE, or the tunnel is down)"
+                      : "(the target did not answer within \(options.maxTTL) hops)")
+            }
         }
     }
 
