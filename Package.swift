@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "MoatEdgeTests",
             dependencies: [
-                "MoatEdge", "MoatModel", "MoatCore", "MoatClient",
+                "MoatEdge", "MoatModel", "MoatCore", "MoatClient", "BGP", "Traceroute",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

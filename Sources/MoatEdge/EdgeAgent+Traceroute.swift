@@ -13,7 +13,8 @@ extension EdgeAgent {
                     logger.info("traceroute job", metadata: ["job": "\(job.id)", "targets": "\(job.targets.count)",
                                                              "type": "\(job.options.packetType.rawValue)"])
                     let client = client
-                    let runner = TracerouteJobRunner(job: job, policy: runningConfig.map(TracerouteTargetPolicy.init(config:)), asn: options.asn,
+                    let runner = TracerouteJobRunner(job: job, policy: runningConfig.map(TracerouteTargetPolicy.init(config:)),
+                                                     tunnels: runningConfig?.tunnels ?? [], asn: options.asn,
                                                      post: { try await client.sendResults(identity: identity, job: job.id, $0) }, logger: logger)
                     Task { await runner.run() }
                 }

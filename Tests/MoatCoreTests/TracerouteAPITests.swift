@@ -38,7 +38,9 @@ import Testing
                 (#"{"targets":["203.0.113.10"],"options":{"ttl":3}}"#, 400, "unknown_field", "options.ttl"),
                 (#"{"targets":["no-such-host.invalid"]}"#, 400, "unresolvable", "targets[0]"),
                 (#"{"targets":["203.0.113.10","bad host!"]}"#, 400, "invalid_value", "targets[1]"),
-                (#"{"targets":["2001:db8::1"]}"#, 400, "invalid_value", "targets[0]"),
+                (#"{"targets":["2001:db8::1"]}"#, 403, "target_not_allowed", "targets[0]"),
+                (#"{"targets":["203.0.113.10"],"options":{"packet_type":"gre"}}"#, 400, "invalid_value", "targets[0]"),
+                (#"{"targets":["198.51.100.1"],"options":{"packet_type":"gre","port":80}}"#, 400, "invalid_value", "options.port"),
                 (#"{"targets":["203.0.113.10"],"locations":["nowhere"]}"#, 400, "invalid_value", "locations[0]"),
                 (#"{"targets":["203.0.113.10","192.0.2.7"]}"#, 403, "target_not_allowed", "targets[1]"),
                 (#"{"targets":["8.8.8.8"]}"#, 403, "target_not_allowed", "targets[0]"),
@@ -53,6 +55,22 @@ import Testing
             let other = try await api.create("/v1/accounts", #"{"name":"other"}"#)
             let token = try await api.token(account: other, scope: "write")
             #expect(try await api.call(.post, path, as: .token(token), json: #"{"targets":["203.0.113.10"]}"#).status == 404)
+        }
+    }
+
+    @Test func ipv6TargetsInAnApprovedPrefixAndGREToATunnelEndpointAreTaken() async throws {
+        let core = try await TestCore.make()
+        defer { core.remove() }
+        try await core.run { api in
+            let account = try await setUp(api)
+            let prefix = try await api.create("/v1/accounts/\(account)/prefixes", #"{"cidr":"2001:db8:113::/48"}"#)
+            try await api.call(.patch, "/v1/accounts/\(account)/prefixes/\(prefix)", json: #"{"status":"approved"}"#)
+            let path = "/v1/accounts/\(account)/traceroutes"
+            let v6 = try await api.call(.post, path, json: #"{"targets":["2001:db8:113::10"],"options":{"packet_type":"tcp","port":443}}"#)
+            #expect(v6.status == 201 && (v6.json["targets"] as? [[String: Any]])?.first?["address"] as? String == "2001:db8:113::10", "\(v6.json)")
+            let gre = try await api.call(.post, path, json: #"{"targets":["198.51.100.1"],"options":{"packet_type":"gre"}}"#)
+            let options = gre.json["options"] as? [String: Any]
+            #expect(gre.status == 201 && options?["packet_type"] as? String == "gre" && options?["port"] == nil, "\(gre.json)")
         }
     }
 

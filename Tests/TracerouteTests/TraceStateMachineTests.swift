@@ -96,7 +96,7 @@ import Traceroute
         var otherJob = flow
         otherJob.identifier &+= 1
         var otherTarget = flow
-        otherTarget.destination &+= 1
+        otherTarget.destination = otherTarget.destination.advanced(by: 1)
         var otherProtocol = flow
         otherProtocol.packetType = .icmp
         let strays = [
@@ -114,7 +114,7 @@ import Traceroute
         _ = trace.tick(now: 1000 * Self.ms)
         _ = trace.receive(reached(2), now: 1001 * Self.ms)
         #expect(trace.ignored == 6, "an answer after the wait is ignored")
-        #expect(trace.outcome.map { $0.answer?.responder } == [Self.router(1), nil])
+        #expect(trace.outcome.map { $0.answer?.responder } == [.v4(Self.router(1)), nil])
     }
 
     @Test func stoppingAtTheDeadlineLosesWhatIsOpen() {

@@ -31,7 +31,7 @@ struct TracerouteController {
     }
 
     func create(account: String, _ request: TracerouteRequest) async throws -> Traceroute {
-        let targets = try await authorisedTargets(account: account, request.targets)
+        let targets = try await authorisedTargets(account: account, request.targets, packetType: request.options.packetType)
         let locations = try await chosenLocations(request.locations)
         let now = clock()
         if let wait = limiter.take(account, now: now) {
@@ -59,8 +59,9 @@ struct TracerouteController {
         return traceroute
     }
 
-    /// Resolves every target and refuses those that are not the account's (403, naming it).
-    func authorisedTargets(account: String, _ texts: [String]) async throws -> [TracerouteTarget] {
+    /// Resolves every target and refuses those that are not the account's (403, naming it); a
+    /// `gre` trace must go to a customer endpoint of one of the account's tunnels (400).
+    func authorisedTargets(account: String, _ texts: [String], packetType: TracerouteOptions.PacketType) async throws -> [TracerouteTarget] {
         let policy = TracerouteTargetPolicy(prefixes: try await store.prefixes(accountID: account), tunnels: try await store.tunnels(accountID: account))
         var targets: [TracerouteTarget] = []
         for (index, text) in texts.enumerated() {
@@ -69,6 +70,10 @@ struct TracerouteController {
                 throw APIError(.forbidden, code: "target_not_allowed",
                                "\(address) is neither inside an approved prefix of the account nor a customer endpoint of its tunnels",
                                field: "targets[\(index)]")
+            }
+            guard policy.allows(address, packetType: packetType) else {
+                throw APIError.invalid("a gre traceroute goes through a tunnel to its customer endpoint, and \(address) is the customer endpoint of none of the account's tunnels",
+                                       field: "targets[\(index)]")
             }
             if let earlier = targets.firstIndex(where: { $0.address == address }) {
                 throw APIError.invalid("'\(text)' is \(address), as targets[\(earlier)] is", field: "targets[\(index)]")

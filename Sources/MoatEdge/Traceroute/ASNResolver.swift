@@ -5,10 +5,10 @@ import Traceroute
 /// BGP table when it has one, else the operator's IP-to-ASN file (`moat edge --asn-file`), which
 /// also names AS numbers that came from BGP.
 package struct ASNResolver: Sendable {
-    let bgp: BGPApplier?
+    let bgp: (any OriginASLookup)?
     let table: ASNTable?
 
-    package init(bgp: BGPApplier? = nil, table: ASNTable? = nil) {
+    package init(bgp: (any OriginASLookup)? = nil, table: ASNTable? = nil) {
         self.bgp = bgp
         self.table = table
     }
@@ -32,3 +32,10 @@ package struct ASNResolver: Sendable {
         }
     }
 }
+
+/// A BGP table asked for the AS that originates the longest prefix covering an address.
+package protocol OriginASLookup: Sendable {
+    func originAS(of address: IPAddress) -> UInt32?
+}
+
+extension BGPApplier: OriginASLookup {}

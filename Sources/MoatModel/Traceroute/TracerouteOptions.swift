@@ -8,6 +8,18 @@ public struct TracerouteOptions: Codable, Equatable, Sendable {
         case udp
         /// TCP SYNs; the target answers with SYN-ACK (port open) or RST (closed).
         case tcp
+        /// GRE through one of the account's tunnels: the target is the tunnel's customer endpoint.
+        /// The outer packet goes from the tunnel's Moat endpoint to the customer endpoint with
+        /// increasing TTL, carrying an ICMP echo request from the edge's side of the tunnel's
+        /// interface address to the customer router's side. Routers on the way answer with ICMP
+        /// time exceeded quoting the outer packet; the customer router decapsulates the probe and
+        /// its echo reply comes back through the tunnel, which ends the trace at the customer
+        /// endpoint. (Cloudflare's Magic Transit offers `gre` and `gre+icmp`; Moat's `gre` is
+        /// the encapsulated echo, and there is no IPv6 variant because tunnels are IPv4.)
+        case gre
+
+        /// Whether probes of this type have a destination port.
+        public var hasPort: Bool { self == .udp || self == .tcp }
     }
 
     public static let defaultMaxTTL = 15
@@ -22,7 +34,7 @@ public struct TracerouteOptions: Codable, Equatable, Sendable {
     public var packetType: PacketType
     public var maxTTL: Int
     public var packetsPerTTL: Int
-    /// The destination port for UDP and TCP; nil for ICMP.
+    /// The destination port for UDP and TCP; nil for ICMP and GRE.
     public var port: Int?
     /// Seconds to wait for each probe's answer.
     public var waitTime: Int
@@ -40,7 +52,7 @@ public struct TracerouteOptions: Codable, Equatable, Sendable {
         self.packetType = packetType
         self.maxTTL = maxTTL
         self.packetsPerTTL = packetsPerTTL
-        self.port = packetType == .icmp ? nil : (port ?? (packetType == .udp ? Self.defaultUDPPort : Self.defaultTCPPort))
+        self.port = packetType.hasPort ? (port ?? (packetType == .udp ? Self.defaultUDPPort : Self.defaultTCPPort)) : nil
         self.waitTime = waitTime
     }
 
@@ -57,8 +69,9 @@ public struct TracerouteOptions: Codable, Equatable, Sendable {
         let port = try reader.optionalInt("port", in: 1...65535)
         let wait = try reader.optionalInt("wait_time", in: Self.waitTimeRange) ?? 2
         try reader.finish()
-        if type == .icmp, port != nil {
-            throw ValidationError(.invalidValue, "ICMP probes have no port; set packet_type to 'udp' or 'tcp'", field: "options.port")
+        if !type.hasPort, port != nil {
+            throw ValidationError(.invalidValue, "\(type == .gre ? "GRE" : "ICMP") probes have no port; set packet_type to 'udp' or 'tcp'",
+                                  field: "options.port")
         }
         self.init(packetType: type, maxTTL: maxTTL, packetsPerTTL: packets, port: port, waitTime: wait)
     }

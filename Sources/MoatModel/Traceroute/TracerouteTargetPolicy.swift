@@ -25,4 +25,10 @@ public struct TracerouteTargetPolicy: Sendable {
     public func allows(_ address: IPAddress) -> Bool {
         tunnelEndpoints.contains(address) || prefixes.contains { $0.contains(address) }
     }
+
+    /// Whether `address` may be traced with `packetType`: a `gre` trace goes only to a tunnel's
+    /// customer endpoint, through that tunnel.
+    public func allows(_ address: IPAddress, packetType: TracerouteOptions.PacketType) -> Bool {
+        packetType == .gre ? tunnelEndpoints.contains(address) : allows(address)
+    }
 }

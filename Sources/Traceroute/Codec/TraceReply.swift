@@ -1,15 +1,19 @@
+import MoatModel
 import Tunnels
 
-/// An answer to a probe, read from a raw ICMP or TCP socket: who answered, how, and which flow and
-/// probe number it answers (from the quoted packet, or from the echoed fields).
+/// An answer to a probe, read from a raw ICMP, TCP or GRE socket (IPv4), or a raw ICMPv6 or TCP
+/// socket (IPv6, see `TraceReply+IPv6.swift`): who answered, how, and which flow and probe number
+/// it answers (from the quoted packet, or from the echoed fields).
 package struct TraceReply: Equatable, Sendable {
     package enum Kind: Equatable, Sendable {
         /// ICMP time exceeded in transit (type 11 code 0): a router on the way.
         case timeExceeded
         /// ICMP destination unreachable (type 3) with its code: 3 (port) from the target ends a
-        /// UDP trace; the others (!N, !H, !X) end the trace where they come from.
+        /// UDP trace; the others (!N, !H, !X) end the trace where they come from. For IPv6, ICMPv6
+        /// destination unreachable (type 1) with its own codes (RFC 4443 §3.1: 4 is port unreachable).
         case unreachable(code: UInt8)
-        /// ICMP echo reply: the target, in ICMP mode.
+        /// ICMP echo reply: the target, in ICMP mode; in GRE mode the customer router's answer to
+        /// the inner echo request, come back through the tunnel.
         case echoReply
         /// TCP SYN-ACK: the target's port is open.
         case synAck
@@ -18,20 +22,32 @@ package struct TraceReply: Equatable, Sendable {
 
         /// Whether probes with larger TTLs are pointless after this answer.
         package var endsTrace: Bool { self != .timeExceeded }
+
+        /// Whether this answer, from the target, means the trace reached it. For `gre` only the
+        /// echo reply through the tunnel does: a customer endpoint that says protocol unreachable
+        /// is up but terminates no tunnel.
+        package func reaches(for packetType: TracerouteOptions.PacketType) -> Bool {
+            packetType == .gre ? self == .echoReply : endsTrace
+        }
     }
 
     package var kind: Kind
-    /// The answering address (host byte order).
-    package var responder: UInt32
+    /// The answering address.
+    package var responder: IPAddress
     /// The probe's flow as the answer shows it.
     package var flow: TraceFlow
     package var number: UInt16
 
-    package init(kind: Kind, responder: UInt32, flow: TraceFlow, number: UInt16) {
+    package init(kind: Kind, responder: IPAddress, flow: TraceFlow, number: UInt16) {
         self.kind = kind
         self.responder = responder
         self.flow = flow
         self.number = number
+    }
+
+    /// An answer from an IPv4 address (host byte order).
+    package init(kind: Kind, responder: UInt32, flow: TraceFlow, number: UInt16) {
+        self.init(kind: kind, responder: .v4(responder), flow: flow, number: number)
     }
 
     /// Reads an IPv4 packet as a raw socket hands it over; nil for anything that cannot be an
@@ -43,6 +59,7 @@ package struct TraceReply: Equatable, Sendable {
         switch ip.ipProtocol {
         case IPv4Header.protocolICMP: return icmp(packet, ip)
         case IPv4Header.protocolTCP: return tcp(packet, ip)
+        case IPv4Header.protocolGRE: return gre(packet)
         default: return nil
         }
     }
@@ -91,9 +108,27 @@ package struct TraceReply: Equatable, Sendable {
             return (TraceFlow(packetType: .tcp, source: source, destination: destination, identifier: bytes.u16(transport),
                               port: bytes.u16(transport + 2), sequenceHigh: UInt16(sequence >> 16)),
                     UInt16(truncatingIfNeeded: sequence))
+        case IPv4Header.protocolGRE:
+            // Only the outer header names the probe: tag and number ride in its identification.
+            let identification = bytes.u16(4)
+            let number = identification & (1 << TraceProbeEncoder.greNumberBits - 1)
+            guard bytes.u16(transport) & 0x4fff == 0, bytes.u16(transport + 2) == GREPacket.etherTypeIPv4, number != 0 else { return nil }
+            return (TraceFlow(packetType: .gre, source: source, destination: destination,
+                              identifier: identification >> TraceProbeEncoder.greNumberBits), number)
         default:
             return nil
         }
+    }
+
+    /// A GRE packet from a customer endpoint: the answer to a GRE probe is the customer router's
+    /// echo reply to the inner echo request, encapsulated back through the tunnel.
+    static func gre(_ bytes: UnsafeRawBufferPointer) -> TraceReply? {
+        guard case .success(let packet) = GREPacket.decapsulate(bytes), !packet.isIPv6 else { return nil }
+        let inner = UnsafeRawBufferPointer(rebasing: bytes[packet.innerOffset..<(packet.innerOffset + packet.innerLength)])
+        guard let ip = IPv4Header(inner), ip.ipProtocol == IPv4Header.protocolICMP, ip.fragmentOffset == 0, !ip.moreFragments,
+              let echo = icmp(UnsafeRawBufferPointer(rebasing: inner[0..<ip.totalLength]), ip), echo.kind == .echoReply else { return nil }
+        let flow = TraceFlow(packetType: .gre, source: packet.outerDestination, destination: packet.outerSource, identifier: echo.flow.identifier)
+        return TraceReply(kind: .echoReply, responder: packet.outerSource, flow: flow, number: echo.number)
     }
 
     static func tcp(_ bytes: UnsafeRawBufferPointer, _ ip: IPv4Header) -> TraceReply? {

@@ -39,14 +39,18 @@ package struct TraceStateMachine: Sendable {
     }
 
     package struct Answer: Equatable, Sendable {
-        package var responder: UInt32
+        package var responder: IPAddress
         package var rttNanos: UInt64
         package var kind: TraceReply.Kind
 
-        package init(responder: UInt32, rttNanos: UInt64, kind: TraceReply.Kind) {
+        package init(responder: IPAddress, rttNanos: UInt64, kind: TraceReply.Kind) {
             self.responder = responder
             self.rttNanos = rttNanos
             self.kind = kind
+        }
+
+        package init(responder: UInt32, rttNanos: UInt64, kind: TraceReply.Kind) {
+            self.init(responder: .v4(responder), rttNanos: rttNanos, kind: kind)
         }
     }
 
@@ -119,7 +123,7 @@ package struct TraceStateMachine: Sendable {
 
     /// Whether the target itself answered.
     package var reached: Bool {
-        outcome.contains { $0.answer.map { $0.kind.endsTrace && $0.responder == flow.destination } ?? false }
+        outcome.contains { $0.answer.map { $0.kind.reaches(for: flow.packetType) && $0.responder == flow.destination } ?? false }
     }
 
     private mutating func advance(_ now: UInt64) -> [Action] {

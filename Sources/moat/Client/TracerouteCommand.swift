@@ -11,18 +11,26 @@ struct TracerouteCommand: AsyncParsableCommand {
         Each location's edge sends Paris-style probes (the flow's ports, or its ICMP checksum, stay the \
         same, so per-flow load balancers keep one path) and reports every hop: probes sent and lost, \
         and per answering address its AS and round-trip times. Targets must lie inside the account's \
-        approved prefixes or be a tunnel's customer endpoint. While it runs, each location's progress \
-        goes to stderr; then one mtr-like table per target and location. --json prints the API's answer.
+        approved prefixes or be a tunnel's customer endpoint; IPv4 and IPv6 both work. While it runs, \
+        each location's progress goes to stderr; then one mtr-like table per target and location. \
+        --json prints the API's answer.
+
+        --proto gre traces through one of the account's tunnels to its customer endpoint: GRE from \
+        the tunnel's Moat endpoint with increasing outer TTL, carrying an ICMP echo to the customer \
+        router's side of the tunnel; routers on the way show as hops, and the trace is reached when \
+        the customer router's echo reply comes back through the tunnel.
 
         Examples:
           moat traceroute 203.0.113.10 --from all
           moat traceroute 203.0.113.10 --from ams1,fra1 --proto tcp --port 443
           moat traceroute 203.0.113.10 203.0.113.20 --proto udp --packets 5 --json
+          moat traceroute 2001:db8:113::10 --proto icmp
+          moat traceroute 198.51.100.1 --proto gre
         """)
 
     @Argument(help: "Addresses or host names (at most 10).") var targets: [String]
     @Option(help: "Locations to trace from, comma-separated, or 'all'.") var from = "all"
-    @Option(help: "Probe type: icmp, udp or tcp.") var proto = "icmp"
+    @Option(help: "Probe type: icmp, udp, tcp, or gre (to a tunnel's customer endpoint).") var proto = "icmp"
     @Option(help: "Destination port for udp (default 33434) and tcp (default 80).") var port: Int?
     @Option(help: "Largest TTL, 1-64.") var maxTTL: Int?
     @Option(help: "Probes per TTL, 1-10.") var packets: Int?
@@ -93,7 +101,12 @@ struct TracerouteCommand: AsyncParsableCommand {
                 continue
             }
             table(result.hops).print()
-            if !result.reached { print("(the target did not answer within \(options.maxTTL) hops)") }
+            if !result.reached {
+                let endpointAnswered = result.hops.last?.nodes.contains { $0.address == result.target } == true
+                print(options.packetType == .gre && endpointAnswered
+                      ? "(the customer endpoint answered, but not through the tunnel: it terminates no GRE, or the tunnel is down)"
+                      : "(the target did not answer within \(options.maxTTL) hops)")
+            }
         }
     }
 
