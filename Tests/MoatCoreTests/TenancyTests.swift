@@ -23,6 +23,8 @@ import Testing
         case ("post", "/v1/accounts/{account}/traceroutes"): return #"{"targets":["203.0.113.10"]}"#
         case ("patch", "/v1/accounts/{account}"): return #"{"name":"taken"}"#
         case ("patch", "/v1/accounts/{account}/apps/{app}"): return #"{"idle_timeout":99}"#
+        case ("patch", "/v1/accounts/{account}/attacks/{attack}"): return #"{"mitigation":"lifted"}"#
+        case ("put", "/v1/accounts/{account}/ddos"): return #"{"automatic_mitigation":false}"#
         case ("patch", _): return #"{"description":"taken"}"#
         default: return nil
         }
@@ -52,8 +54,15 @@ import Testing
             _ = try await api.create("/v1/locations", #"{"id":"ams1","name":"Amsterdam","region":"WEUR"}"#)
             let traceroute = try await api.create("/v1/accounts/\(a)/traceroutes", #"{"targets":["203.0.113.10"]}"#, as: .token(aWrite))
             let app = try await api.create("/v1/accounts/\(a)/apps", #"{"name":"ssh","protocol":"tcp","ports":"22","origins":[{"address":"192.0.2.10","port":"22"}]}"#)
+            // An attack on A's address, as an edge reports it.
+            let enrolment = try await api.call(.post, "/v1/edges", json: #"{"location":"ams1"}"#)
+            let edgeToken = enrolment.json["enrollment_token"] as? String ?? ""
+            let credential = try await api.call(.post, "/v1/edge/enroll", as: .none, json: #"{"token":"\#(edgeToken)"}"#).json["credential"] as? String ?? ""
+            let attack = "atk_00000000000000a1"
+            let reported = try await api.call(.post, "/v1/edge/telemetry", as: .token(credential), json: DDoSAPITests.attack(attack, account: a))
+            #expect(reported.status == 204)
             let ids = ["account": a, "prefix": prefix, "tunnel": tunnel, "route": route, "token": tokenID, "rule": rule, "list": list,
-                       "traceroute": traceroute, "app": app]
+                       "traceroute": traceroute, "app": app, "attack": attack]
             let versionBefore = try await api.call(.get, "/v1/health", as: .none).json["version"] as? Int
 
             for entry in accountRoutes {

@@ -97,7 +97,8 @@ package final class DDoSProtection: ConfigApplier, Service, MetricsTextSource, A
         thread.name = "moat-ddos-nflog"
         thread.start()
         defer { stopping.store(true, ordering: .relaxed) }
-        try await cancelWhenGracefulShutdown {
+        // Shutdown cancels the loop: a clean stop, not an error.
+        try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: self.options.tick)
                 self.tick()
