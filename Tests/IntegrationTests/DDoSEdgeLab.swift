@@ -76,9 +76,23 @@ struct DDoSEdgeLab {
         try lab.run(in: namespace ?? edge, ["nft", "list", "table", "inet", table]).stdout
     }
 
-    /// Polls every 50 ms; fails at once when `moat up` exited, with its log.
-    func wait(_ what: String, timeout: Duration = .seconds(20), _ condition: () throws -> Bool) throws {
-        try Self.wait(what, timeout: timeout, up: up, condition)
+    /// Polls every 50 ms; fails at once when `moat up` exited, with its log. Sleeps without
+    /// holding a thread: the tests running beside this one share a small pool.
+    func wait(_ what: String, timeout: Duration = .seconds(20), _ condition: () throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? condition()) == true { return }
+            guard up.isRunning else { throw LabError(.processFailed, "moat up exited: \(MoatBinary.log(up).suffix(3000))") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw LabError(.timedOut, "timed out after \(timeout) waiting until \(what); moat up's log:\n\(MoatBinary.log(up).suffix(3000))")
+    }
+
+    /// Whether `process` exited within `timeout`, polled without holding a thread.
+    func exited(_ process: ChildProcess, within timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        return !process.isRunning
     }
 
     static func wait(_ what: String, timeout: Duration = .seconds(20), up: ChildProcess, _ condition: () throws -> Bool) throws {
