@@ -112,10 +112,10 @@ struct DDoSEdgeTests {
                 try flood.target.write(toFile: targetFile, atomically: true, encoding: .utf8)
                 try await Task.sleep(for: .seconds(1))
                 let floodStart = Date()
-                // Bounded: 5 s and 100,000 packets at most, at most 10,000 a second (5× the threshold,
-                // and light enough for the tests that run beside it).
+                // Bounded: 5 s and 400,000 packets at most, paced at up to 50,000 a second (hping3's
+                // pacing sleeps, so a loaded machine sends fewer, still well over the threshold).
                 let hping = try lab.start(in: outside, ["timeout", "-s", "INT", "5", "hping3"] + flood.hping
-                                            + ["--rand-source", "-i", "u100", "-c", "100000", "-q", flood.target])
+                                            + ["--rand-source", "-i", "u20", "-c", "400000", "-q", flood.target])
                 var attack: [String: Any] = [:]
                 try await net.wait("\(flood.name): an attack on \(flood.target) is mitigated", timeout: .seconds(6)) {
                     let list = jsonObject(try moat(["attacks", "--account", account, "--json"]).stdout)["attacks"] as? [[String: Any]] ?? []

@@ -29,7 +29,8 @@ import Testing
             #expect(defaults.json["sample_rate"] as? Int == 100)
             let set = try await api.call(.put, "/v1/ddos", json: #"{"sample_rate":64,"detection":{"packets_per_second":5000},"mitigation":{"cooldown":30}}"#)
             #expect(set.status == 200)
-            #expect((set.json["managed"] as? [String: Any])?["drop_invalid"] as? Bool == true)
+            #expect((set.json["managed"] as? [String: Any])?["drop_invalid"] as? Bool == false, "off unless both directions pass the edge")
+            #expect((set.json["managed"] as? [String: Any])?["drop_bad_tcp_flags"] as? Bool == true)
             #expect((set.json["detection"] as? [String: Any])?["bits_per_second"] as? Int == 1_000_000_000)
 
             let own = try await api.call(.put, "/v1/accounts/\(account)/ddos", json: #"""
@@ -43,7 +44,7 @@ import Testing
             #expect(config.ddos.settings.sampleRate == 64 && config.ddos.settings.mitigation.cooldown == 30)
             let effective = try #require(config.ddos.accounts.first { $0.accountID == account })
             #expect(effective.managed.fragments == .drop && effective.managed.udpPerSource == 10_000)
-            #expect(effective.managed.dropInvalid, "fields the account leaves out keep the operator's value")
+            #expect(effective.managed.dropBadTCPFlags && effective.managed.synPerSource == 2_000, "fields the account leaves out keep the operator's value")
             #expect(effective.detection.packetsPerSecond == 5_000)
             #expect(effective.thresholds.first?.threshold.packetsPerSecond == 800)
             #expect(effective.synproxy == [ProtectedService(prefix: CIDR("203.0.113.10/32")!, ports: [80, 443])])

@@ -2,14 +2,17 @@
 /// them for everyone; an account overrides single fields.
 ///
 /// Stateful parts (`drop_invalid`, `amplification_ports`, SYN proxy) use the edge's conntrack,
-/// so they need the edge to see both directions of a flow: with unidirectional tunnels (return
-/// traffic not through Moat) an account turns them off.
+/// so they need the edge to see both directions of a flow. Magic Transit's usual path is
+/// unidirectional (the customer answers straight to the Internet), where conntrack calls a
+/// client's second packet invalid: so `drop_invalid` is off by default, for the operator or an
+/// account whose return traffic passes the edge (bidirectional tunnels, Spectrum) to turn on.
 public struct ManagedRules: Codable, Equatable, Sendable {
     public enum Fragments: String, Codable, Sendable, CaseIterable {
         case allow, drop
     }
 
-    /// Drop packets conntrack calls invalid and TCP that is not a SYN yet opens no known flow.
+    /// Drop packets conntrack calls invalid and TCP that is not a SYN yet opens no known flow
+    /// (default off: needs both directions through the edge).
     public var dropInvalid: Bool
     /// Drop impossible TCP flag combinations (SYN+FIN, SYN+RST, FIN+RST, no flags, FIN+PSH+URG without ACK).
     public var dropBadTCPFlags: Bool
@@ -36,7 +39,7 @@ public struct ManagedRules: Codable, Equatable, Sendable {
         case amplificationPorts = "amplification_ports"
     }
 
-    public init(dropInvalid: Bool = true, dropBadTCPFlags: Bool = true, fragments: Fragments = .allow, synPerSource: Int? = 2_000,
+    public init(dropInvalid: Bool = false, dropBadTCPFlags: Bool = true, fragments: Fragments = .allow, synPerSource: Int? = 2_000,
                 udpPerSource: Int? = nil, icmpPerSource: Int? = 500, amplificationPorts: [Int] = Self.defaultAmplificationPorts) {
         self.dropInvalid = dropInvalid
         self.dropBadTCPFlags = dropBadTCPFlags
