@@ -95,10 +95,11 @@ struct DDoSEdgeTests {
             }
             // Impossible TCP flags are dropped by them (a few SYN-FIN at a time, until counted: under load
             // hping3 may not get its packets out at once).
+            let synFin = try lab.start(in: outside, ["timeout", "10", "hping3", "-S", "-F", "-p", "80", "-c", "20", "-i", "u200000", "203.0.113.10"])
             try await net.wait("the managed rule drops SYN-FIN packets") {
-                _ = try lab.run(in: outside, ["hping3", "-S", "-F", "-p", "80", "-c", "3", "-i", "u10000", "203.0.113.10"], timeout: .seconds(5))
-                return Self.counter(try net.nft("moat_ddos"), comment: "managed:tcp-flags:syn-fin") >= 3
+                Self.counter(try net.nft("moat_ddos"), comment: "managed:tcp-flags:syn-fin") >= 3
             }
+            synFin.kill(signal: SIGINT)
 
             let targetFile = scripts + "/target"
             try Self.floods[0].target.write(toFile: targetFile, atomically: true, encoding: .utf8)
