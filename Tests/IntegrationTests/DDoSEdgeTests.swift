@@ -88,10 +88,11 @@ struct DDoSEdgeTests {
             let settings = try moat(["ddos", "set", "--sample-rate", "32", "--pps", "2000", "--cooldown", "3"])
             #expect(settings.succeeded, "\(settings.stderr)")
 
-            // The managed rules and the sampling rule are in the kernel.
-            try await net.wait("the managed rules are loaded") {
+            // The managed rules and the sampling rule are in the kernel, with the settings just made
+            // (a later config would replace the table, and its counters with it).
+            try await net.wait("the managed rules are loaded with 1-in-32 sampling") {
                 let table = try net.nft("moat_ddos")
-                return table.contains("203.0.113.0/24") && table.contains("log group 7")
+                return table.contains("203.0.113.0/24") && table.contains("numgen random mod 32 0 log group 7")
             }
             // Impossible TCP flags are dropped by them (a few SYN-FIN at a time, until counted: under load
             // hping3 may not get its packets out at once).

@@ -76,7 +76,8 @@ import Testing
             let answer = try await woken
             #expect(answer.status == 200)
             #expect(answer.version == written.version)
-            #expect(clock.now - start < .seconds(5), "the long-poll returned on the change, not on its timeout")
+            // Well under the 20 s wait: the whole suite runs beside this test.
+            #expect(clock.now - start < .seconds(15), "the long-poll returned on the change, not on its timeout")
 
             // The edge's report shows up in the edge list.
             _ = try await api.call(.get, "/v1/edge/sync?version=\(written.version!)&applied=\(written.version!)&wait=0", as: .token(edge))
