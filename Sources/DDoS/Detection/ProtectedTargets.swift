@@ -28,12 +28,9 @@ package struct ProtectedTargets: Sendable {
     private var entries: [Entry]
 
     package init(prefixes: [Prefix], ddos: EdgeDDoS) {
-        var settings: [String: EdgeDDoS.Account] = [:]
-        for account in ddos.accounts { settings[account.accountID] = account }
         var entries: [Entry] = []
         for prefix in prefixes where prefix.status == .approved {
-            let account = settings[prefix.accountID]
-                ?? EdgeDDoS.Account(accountID: prefix.accountID, settings: ddos.settings, overrides: nil)
+            let account = ddos.account(prefix.accountID)
             let base = Target(accountID: prefix.accountID, prefix: prefix.cidr, threshold: account.detection,
                               automaticMitigation: account.automaticMitigation)
             entries.append(Entry(cidr: prefix.cidr, target: base))

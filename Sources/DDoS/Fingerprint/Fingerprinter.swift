@@ -28,10 +28,10 @@ package enum Fingerprinter {
         guard !attack.isEmpty else { return finished(fingerprint, attack: attack, baseline: baseline) }
         var shares: [Feature: Double] = [:]
 
-        let fragmentShare = share(attack) { $0.isFragment ? 1 : 0 }
-        if fragmentShare.value == 1, fragmentShare.share >= dominance {
+        let fragmentShare = Double(attack.count(where: \.isFragment)) / Double(attack.count)
+        if fragmentShare >= dominance {
             fingerprint.fragments = true
-            shares[.fragments] = fragmentShare.share
+            shares[.fragments] = fragmentShare
         }
         if let (value, part) = dominant(attack, \.protocolNumber) {
             fingerprint.protocolNumber = value
@@ -97,11 +97,6 @@ package enum Fingerprinter {
         guard let (value, count) = counts.max(by: { $0.value < $1.value }) else { return nil }
         let part = Double(count) / Double(samples.count)
         return part >= dominance ? (value, part) : nil
-    }
-
-    static func share(_ samples: [PacketSample], _ field: (PacketSample) -> Int) -> (value: Int, share: Double) {
-        guard let (value, part) = dominant(samples, field) else { return (-1, 0) }
-        return (value, part)
     }
 
     /// One length, or the central 95 % when it is narrow (hping3 and trafgen send fixed sizes;

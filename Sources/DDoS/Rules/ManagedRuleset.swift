@@ -52,14 +52,12 @@ package struct ManagedRuleset: Sendable {
     /// The ruleset for an edge config: approved prefixes grouped by their account's effective
     /// managed rules.
     package init(config: EdgeConfig, nflogGroup: UInt16) {
-        var byAccount: [String: EdgeDDoS.Account] = [:]
-        for account in config.ddos.accounts { byAccount[account.accountID] = account }
         var groups: [Group] = []
         var synproxy: [ProtectedService] = []
         var sampled: [CIDR] = []
         let approved = config.prefixes.filter { $0.status == .approved }
         for accountID in Set(approved.map(\.accountID)).sorted() {
-            let account = byAccount[accountID] ?? EdgeDDoS.Account(accountID: accountID, settings: config.ddos.settings, overrides: nil)
+            let account = config.ddos.account(accountID)
             let prefixes = approved.filter { $0.accountID == accountID }.map(\.cidr)
             sampled += prefixes
             // Only the account's own space gets its SYN proxy.

@@ -74,9 +74,10 @@ extension SQLiteStore {
     /// Edges' attack reports: each replaces the stored state of its attack. When mitigations are
     /// pushed to every location, a new or ended attack changes the configs.
     package func recordAttacks(edgeID: String, location: String, attacks: [Attack], at now: Date) async throws {
-        let pushing = try await ddosSettings().mitigation.pushToAllLocations
         let encoder = MoatJSON.encoder()
         let changed = try await pool.write { db -> Bool in
+            // Only when mitigations travel to every location do reports change configs.
+            let pushing = try Self.ddosSettings(db).mitigation.pushToAllLocations
             var changed = false
             for var attack in attacks {
                 guard let accountID = attack.accountID, try Account.exists(db, key: accountID) else { continue }
@@ -96,9 +97,9 @@ extension SQLiteStore {
                                  startedAt: attack.startedAt, override: existing?.override, body: try encoder.encode(attack)).save(db)
             }
             try db.execute(sql: "DELETE FROM attacks WHERE started_at < ?", arguments: [now.addingTimeInterval(-Self.attackRetention)])
-            return changed
+            return changed && pushing
         }
-        if changed && pushing {
+        if changed {
             _ = try await write(Change(actor: "edge:\(edgeID)", action: "ddos.attacks", summary: "mitigations pushed to every location", affectsConfig: true)) { _, _ in ((), nil) }
         }
     }

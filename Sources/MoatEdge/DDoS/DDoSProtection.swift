@@ -71,12 +71,10 @@ package final class DDoSProtection: ConfigApplier, Service, MetricsTextSource, A
             loadedText.withLock { $0 = text }
             for (key, value) in ruleset.sysctls.sorted(by: { $0.key < $1.key }) { try IPRoute.setSysctl(key, value) }
         }
-        var tracking = AttackTracker.Options()
-        tracking.cooldown = config.ddos.settings.mitigation.cooldown
         let targets = ProtectedTargets(prefixes: config.prefixes, ddos: config.ddos)
         let actions = state.withLock { state in
             state.detector.reconfigure(targets: targets, sampleRate: config.ddos.settings.sampleRate)
-            state.tracker.options.cooldown = tracking.cooldown
+            state.tracker.options.cooldown = config.ddos.settings.mitigation.cooldown
             return state.tracker.apply(config.ddos.overrides, at: Date())
         }
         perform(actions)

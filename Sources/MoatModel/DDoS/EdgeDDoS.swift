@@ -38,6 +38,11 @@ public struct EdgeDDoS: Codable, Equatable, Sendable {
         }
     }
 
+    /// An account's settings; the operator's when core sent none for it.
+    public func account(_ accountID: String) -> Account {
+        accounts.first { $0.accountID == accountID } ?? Account(accountID: accountID, settings: settings, overrides: nil)
+    }
+
     public init(settings: DDoSSettings = .init(), accounts: [Account] = [], overrides: [MitigationOverride] = []) {
         self.settings = settings
         self.accounts = accounts

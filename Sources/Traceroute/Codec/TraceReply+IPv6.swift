@@ -48,18 +48,8 @@ extension TraceReply {
         let source = IPAddress.v6(UInt128(bytes.u64(8)) << 64 | UInt128(bytes.u64(16)))
         let destination = IPAddress.v6(UInt128(bytes.u64(24)) << 64 | UInt128(bytes.u64(32)))
         switch bytes[6] {
-        case TraceProbeEncoder.protocolICMPv6:
-            guard bytes[header] == 128 else { return nil }
-            return (TraceFlow(packetType: .icmp, source: source, destination: destination, identifier: bytes.u16(header + 4)), bytes.u16(header + 6))
-        case IPv4Header.protocolUDP:
-            return (TraceFlow(packetType: .udp, source: source, destination: destination, identifier: bytes.u16(header),
-                              port: bytes.u16(header + 2)),
-                    bytes.u16(header + 6))
-        case IPv4Header.protocolTCP:
-            let sequence = bytes.u32(header + 4)
-            return (TraceFlow(packetType: .tcp, source: source, destination: destination, identifier: bytes.u16(header),
-                              port: bytes.u16(header + 2), sequenceHigh: UInt16(sequence >> 16)),
-                    UInt16(truncatingIfNeeded: sequence))
+        case TraceProbeEncoder.protocolICMPv6, IPv4Header.protocolUDP, IPv4Header.protocolTCP:
+            return quotedProbe(bytes, at: header, protocolNumber: bytes[6], echoRequest: 128, source: source, destination: destination)
         default:
             return nil
         }

@@ -86,19 +86,11 @@ package struct TraceReply: Equatable, Sendable {
         }
     }
 
-    /// The flow and number of the probe an ICMP error quotes: its IP header and first 8 bytes.
-    static func quoted(_ bytes: UnsafeRawBufferPointer) -> (flow: TraceFlow, number: UInt16)? {
-        guard bytes.count >= IPv4Header.length, bytes[0] >> 4 == 4 else { return nil }
-        let headerLength = Int(bytes[0] & 0x0f) * 4
-        guard headerLength >= IPv4Header.length, bytes.count >= headerLength + 8 else { return nil }
-        let source = bytes.u32(12)
-        let destination = bytes.u32(16)
-        let transport = headerLength
-        switch bytes[9] {
-        case IPv4Header.protocolICMP:
-            guard bytes[transport] == 8 else { return nil }
-            return (TraceFlow(packetType: .icmp, source: source, destination: destination, identifier: bytes.u16(transport + 4)),
-                    bytes.u16(transport + 6))
+    /// The flow and number of an ICMP echo, UDP or TCP probe from the first 8 bytes of its
+    /// transport header at `transport` (both families: only the echo request's type differs).
+    static func quotedProbe(_ bytes: UnsafeRawBufferPointer, at transport: Int, protocolNumber: UInt8, echoRequest: UInt8,
+                            source: IPAddress, destination: IPAddress) -> (flow: TraceFlow, number: UInt16)? {
+        switch protocolNumber {
         case IPv4Header.protocolUDP:
             return (TraceFlow(packetType: .udp, source: source, destination: destination, identifier: bytes.u16(transport),
                               port: bytes.u16(transport + 2)),
@@ -108,6 +100,24 @@ package struct TraceReply: Equatable, Sendable {
             return (TraceFlow(packetType: .tcp, source: source, destination: destination, identifier: bytes.u16(transport),
                               port: bytes.u16(transport + 2), sequenceHigh: UInt16(sequence >> 16)),
                     UInt16(truncatingIfNeeded: sequence))
+        default:
+            guard bytes[transport] == echoRequest else { return nil }
+            return (TraceFlow(packetType: .icmp, source: source, destination: destination, identifier: bytes.u16(transport + 4)),
+                    bytes.u16(transport + 6))
+        }
+    }
+
+    /// The flow and number of the probe an ICMP error quotes: its IP header and first 8 bytes.
+    static func quoted(_ bytes: UnsafeRawBufferPointer) -> (flow: TraceFlow, number: UInt16)? {
+        guard bytes.count >= IPv4Header.length, bytes[0] >> 4 == 4 else { return nil }
+        let headerLength = Int(bytes[0] & 0x0f) * 4
+        guard headerLength >= IPv4Header.length, bytes.count >= headerLength + 8 else { return nil }
+        let source = bytes.u32(12)
+        let destination = bytes.u32(16)
+        let transport = headerLength
+        switch bytes[9] {
+        case IPv4Header.protocolICMP, IPv4Header.protocolUDP, IPv4Header.protocolTCP:
+            return quotedProbe(bytes, at: transport, protocolNumber: bytes[9], echoRequest: 8, source: .v4(source), destination: .v4(destination))
         case IPv4Header.protocolGRE:
             // Only the outer header names the probe: tag and number ride in its identification.
             let identification = bytes.u16(4)
