@@ -11,7 +11,7 @@ import Glibc
 /// (core and edge) in a namespace announces it to BIRD 2 in the client's namespace (the
 /// upstream router), and withdraws it when it cannot deliver (its only tunnel is cut), when
 /// drained, and when it dies; a graceful restart keeps the route at the router.
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(4)), .onLabThreads)
 struct BGPEdgeTests {
     static let route = TunnelLab.originPrefix
 

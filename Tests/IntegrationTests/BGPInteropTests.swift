@@ -10,7 +10,7 @@ import Testing
 /// router's table shows exactly the announced IPv4 and IPv6 prefixes with Moat's AS path, next
 /// hop and communities (standard and large), a changed announcement shows up there within a
 /// second, stopping the speaker withdraws everything, and a wrong TCP MD5 key gives no session.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(2)), .onLabThreads)
 struct BGPInteropTests {
     static let peering = Peering(md5: "s3cret")
 

@@ -85,7 +85,24 @@ struct DDoSEdgeLab {
             guard up.isRunning else { throw LabError(.processFailed, "moat up exited: \(MoatBinary.log(up).suffix(3000))") }
             try await Task.sleep(for: .milliseconds(50))
         }
+        // Once more: a late wake-up alone is no failure.
+        if (try? condition()) == true { return }
         throw LabError(.timedOut, "timed out after \(timeout) waiting until \(what); moat up's log:\n\(MoatBinary.log(up).suffix(3000))")
+    }
+
+    /// Starts tcpdump on the edge's ingress, for the first packet matching `filter`; once it
+    /// listens, ``firstPacketTime(_:)`` reads when that packet came (the kernel's timestamp).
+    func watchFirstPacket(_ filter: String) async throws -> ChildProcess {
+        let dump = try lab.start(in: edge, ["timeout", "60", "tcpdump", "-i", "in0", "-n", "-l", "-tt", "-c", "1", filter])
+        try await wait("tcpdump listens for \(filter)") { MoatBinary.log(dump).contains("listening on") }
+        return dump
+    }
+
+    static func firstPacketTime(_ dump: ChildProcess) -> Date? {
+        for line in MoatBinary.log(dump).split(separator: "\n") {
+            if let stamp = line.split(separator: " ").first, let seconds = Double(stamp) { return Date(timeIntervalSince1970: seconds) }
+        }
+        return nil
     }
 
     /// Whether `process` exited within `timeout`, polled without holding a thread.
@@ -102,6 +119,7 @@ struct DDoSEdgeLab {
             guard up.isRunning else { throw LabError(.processFailed, "moat up exited: \(MoatBinary.log(up).suffix(3000))") }
             usleep(50_000)
         }
+        if (try? condition()) == true { return }
         throw LabError(.timedOut, "timed out after \(timeout) waiting until \(what); moat up's log:\n\(MoatBinary.log(up).suffix(3000))")
     }
 }

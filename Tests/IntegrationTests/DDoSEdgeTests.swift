@@ -9,7 +9,7 @@ import Testing
 /// drop rule within 3 s, leave ≥ 99 % of legitimate requests working once mitigated, and its
 /// rule must expire after the flood (or, pinned by the operator, stay until lifted); core's
 /// attack event carries the target, the fingerprint and the figures.
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(4)), .onLabThreads, .heavyTraffic)
 struct DDoSEdgeTests {
     static func canRun(_ test: String) -> Bool {
         guard SystemUser.isRoot, Nft.isInstalled, Command.isInstalled("hping3"), FileManager.default.isExecutableFile(atPath: Lab.python) else {
@@ -113,7 +113,10 @@ struct DDoSEdgeTests {
             for flood in Self.floods {
                 try flood.target.write(toFile: targetFile, atomically: true, encoding: .utf8)
                 try await Task.sleep(for: .seconds(1))
-                let floodStart = Date()
+                // The flood starts when its first packet reaches the edge: how long hping3 takes to
+                // get going on a loaded machine is not Moat's time.
+                let firstPacket = try await net.watchFirstPacket("dst host \(flood.target) and not src host \(DDoSEdgeLab.clientAddress)")
+                let launched = Date()
                 // Bounded: 5 s and 400,000 packets at most, paced at up to 50,000 a second (hping3's
                 // pacing sleeps, so a loaded machine sends fewer, still well over the threshold).
                 let hping = try lab.start(in: outside, ["timeout", "-s", "INT", "5", "hping3"] + flood.hping
@@ -128,6 +131,10 @@ struct DDoSEdgeTests {
                 }
                 let started = try #require(Self.date(attack["started_at"]))
                 let mitigated = try #require(Self.date(attack["mitigated_at"]))
+                try await net.wait("tcpdump saw the first packet of the \(flood.name)", timeout: .seconds(5)) { DDoSEdgeLab.firstPacketTime(firstPacket) != nil }
+                let floodStart = try #require(DDoSEdgeLab.firstPacketTime(firstPacket))
+                #expect(floodStart > launched.addingTimeInterval(-0.1), "\(flood.name): a packet before the flood: \(MoatBinary.log(firstPacket))")
+                print("DDoSEdgeTests: \(flood.name): first packet \(Self.seconds(floodStart, after: launched)) after hping3 started; detected \(Self.seconds(started, after: floodStart)), mitigated \(Self.seconds(mitigated, after: floodStart)) after it")
                 #expect(started.timeIntervalSince(floodStart) < 2, "\(flood.name): detected after \(started.timeIntervalSince(floodStart)) s")
                 #expect(mitigated.timeIntervalSince(floodStart) < 3, "\(flood.name): mitigated after \(mitigated.timeIntervalSince(floodStart)) s")
                 let fingerprint = attack["fingerprint"] as? [String: Any] ?? [:]
@@ -236,6 +243,10 @@ struct DDoSEdgeTests {
             }
         }
         return 0
+    }
+
+    static func seconds(_ date: Date, after start: Date) -> String {
+        String(format: "%.2f s", date.timeIntervalSince(start))
     }
 
     static func date(_ value: Any?) -> Date? {

@@ -8,7 +8,7 @@ import Glibc
 
 /// `moat core` and `moat up` as real processes on loopback: SIGKILL loses no acknowledged
 /// write, SIGTERM stops everything cleanly, a restart keeps everything.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3)), .onLabThreads)
 struct DurabilityTests {
     @Test func sigkillLosesNoAcknowledgedWrite() throws {
         let data = MoatBinary.temporaryDirectory("durable")

@@ -10,7 +10,7 @@ import Glibc
 /// `moat core` in one network namespace, `moat edge` in another, driven by the CLI from the
 /// edge's side: the edge enrols, applies what the API writes, survives core's death on its
 /// last-known-good config, and reconnects when core returns.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3)), .onLabThreads)
 struct EdgeSyncAcrossNamespacesTests {
     @Test func anEdgeInItsOwnNamespaceSyncsFromCore() async throws {
         guard SystemUser.isRoot, Command.isInstalled("ip"), Command.isInstalled("curl") else {

@@ -10,7 +10,7 @@ import Glibc
 /// A client, an edge running `moat up` and an origin behind it, each in its own namespace:
 /// a block rule created through the API stops matching traffic at the edge within a second,
 /// deleting it lets the traffic through again, and a bad rule never reaches the kernel.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3)), .onLabThreads)
 struct FirewallEndToEndTests {
     @Test func aBlockRuleTakesEffectWithinASecond() async throws {
         guard SystemUser.isRoot, Nft.isInstalled, Command.isInstalled("ping") else {

@@ -14,7 +14,7 @@ import Testing
 /// prints the ruleset, that packet (summary and hex) and both verdicts.
 ///
 /// `MOAT_FIREWALL_SEED=<n>` replays a run; each run draws a new seed and prints it on failure.
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .timeLimit(.minutes(10)), .onLabThreads)
 struct FirewallKernelTests {
     static let rulesets = 60
     static let packetsPerRuleset = 1_000

@@ -4,7 +4,7 @@ import Testing
 
 /// `moat firewall test` on a capture the test writes: the verdicts, deciding rules and hit
 /// counts a user reads, from a rules file (offline) and from an account through the API.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(2)), .onLabThreads)
 struct FirewallPcapCLITests {
     /// Seven frames: three DNS queries from one source 0.1 s apart, SSH from the office and
     /// from elsewhere, an ARP frame, and HTTPS over IPv6.

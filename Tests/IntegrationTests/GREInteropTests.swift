@@ -10,7 +10,7 @@ import Glibc
 /// Moat's GRE on the wire, judged by implementations that share nothing with it: Wireshark's
 /// dissectors read what the edge and the customer side send, and a GRE peer written with
 /// scapy talks to `moat gre-endpoint` both ways.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(2)), .onLabThreads)
 struct GREInteropTests {
     /// ICMP and UDP through a tunnel, captured on the underlay: tshark dissects every packet as
     /// GRE carrying IPv4, finds nothing malformed and no error, and sees the inner messages.

@@ -80,7 +80,8 @@ def ping(endpoint, local, inner_src, inner_dst, count):
             raw = receiver.recv(65535)
         except socket.timeout:
             continue
-        if IP(raw).src == endpoint:
+        outer = IP(raw)
+        if outer.src == endpoint and not (GRE in outer and outer[GRE].proto != 0x0800):
             received.append(describe(raw))
     print("RESULT " + json.dumps({"sent": count, "received": received}), flush=True)
 
@@ -97,6 +98,9 @@ def answer(endpoint, local, seconds, count):
             continue
         outer = IP(raw)
         if outer.src != endpoint:
+            continue
+        if GRE in outer and outer[GRE].proto != 0x0800:
+            # The tunnel device's own IPv6 chatter (router solicitations, MLD) when it comes up.
             continue
         seen = describe(raw)
         requests.append(seen)

@@ -12,7 +12,7 @@ import Glibc
 /// table from both edges, the internet reaches the origin, a firewall rule blocks it, and when
 /// one location's tunnel breaks the health matrix says so and that location withdraws while
 /// the other carries the traffic.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .timeLimit(.minutes(5)), .onLabThreads)
 struct LabWalkthroughTests {
     /// Not `Lab.projectPrefix` followed by a pid: other suites, running at the same time, clear
     /// stale labs of that form, and would clear a lab whose supervisor a test killed on purpose.

@@ -50,6 +50,7 @@ enum MoatBinary {
             if (try? condition()) == true { return }
             usleep(50_000)
         }
+        if (try? condition()) == true { return }
         throw WaitTimeout(what: what)
     }
 

@@ -8,7 +8,7 @@ import Testing
 /// NFLOG sampling against the kernel: real packets cross a veth into a namespace whose
 /// nftables rules log them to group 7, an ``NFLOGSocket`` made inside it reads them, and each
 /// must parse into the ``PacketSample`` of what was sent.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3)), .onLabThreads)
 struct NFLOGKernelTests {
     static let sender = IPAddress(NFLOGKernelLab.sender)!
     static let every = IPAddress(NFLOGKernelLab.every)!
@@ -136,7 +136,7 @@ struct NFLOGKernelTests {
 
     /// How many samples a second one reader takes, one packet per datagram and in batches of
     /// 64. Printed, not asserted: the machine decides.
-    @Test(arguments: [UInt32(1), 64])
+    @Test(.heavyTraffic, arguments: [UInt32(1), 64])
     func throughput(queueThreshold: UInt32) async throws {
         guard Self.canRun("throughput") else { return }
         try await Self.withNFLOG(queueThreshold: queueThreshold) { kernel, collector in
@@ -175,7 +175,7 @@ struct NFLOGKernelTests {
     /// A reader that falls behind: the kernel drops messages, the next read reports `ENOBUFS`,
     /// and the socket counts it, reads on, and tells from the sequence numbers how many
     /// packets it missed.
-    @Test func overrunsAreCountedAndReadingGoesOn() async throws {
+    @Test(.heavyTraffic) func overrunsAreCountedAndReadingGoesOn() async throws {
         guard Self.canRun("overrunsAreCountedAndReadingGoesOn") else { return }
         try await withLab(base: NFLOGKernelLab.nameBase) { lab in
             let kernel = try NFLOGKernelLab(lab: lab)

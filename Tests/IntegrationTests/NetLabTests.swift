@@ -9,7 +9,7 @@ import Glibc
 
 /// LinuxNet's command and process adapters, and NetLab's namespaces, links, routes and
 /// cleanup. The lab tests need root; without it each prints one line saying so and passes.
-@Suite(.serialized, .timeLimit(.minutes(1)))
+@Suite(.serialized, .timeLimit(.minutes(1)), .onLabThreads)
 struct NetLabTests {
     // MARK: - Command
 

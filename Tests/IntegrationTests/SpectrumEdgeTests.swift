@@ -7,7 +7,7 @@ import Testing
 /// client in another namespace talks through it to origins on the customer router, HAProxy
 /// (with `accept-proxy`) as the origin logs the real client address from the PROXY v2 header,
 /// UDP echoes, and the event log in core shows each connection.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3)), .onLabThreads)
 struct SpectrumEdgeTests {
     static func canRun(_ test: String) -> Bool {
         guard SystemUser.isRoot, Nft.isInstalled, Command.isInstalled("haproxy"), FileManager.default.isExecutableFile(atPath: Lab.python) else {

@@ -11,7 +11,7 @@ import Testing
 /// is connected, so the kernel would drop anything else). Deleting the apps removes the table;
 /// stopping the edge removes the policy routing. Without CAP_NET_ADMIN the edge serves single
 /// ports and the ranged app's status says why it is not served.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3)), .onLabThreads)
 struct SpectrumRangeTests {
     /// Not `Lab.projectPrefix`: a stale-lab sweep of another suite must not take this lab.
     static let nameBase = "moattrng"

@@ -6,7 +6,7 @@ import Testing
 /// Moat's traceroute on real packets: core and two edges (ams1, fra1) in namespaces, six hops
 /// of routers to the target (see NetLab's `TracerouteLab`), driven by `moat traceroute` and held
 /// against Debian's `traceroute -n` run from the same edge.
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(4)), .onLabThreads)
 struct TracerouteLabTests {
     static func canRun(_ test: String) -> Bool {
         guard SystemUser.isRoot, Command.isInstalled("ip"), Nft.isInstalled, Command.isInstalled("traceroute") else {

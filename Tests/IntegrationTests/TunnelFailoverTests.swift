@@ -11,7 +11,7 @@ import Glibc
 /// through `moat up` (the edge) to an origin behind a customer router running
 /// `moat gre-endpoint` (see NetLab's `TunnelLab`). The customer side marks what each tunnel
 /// delivers, so the receiver knows per datagram which tunnel carried it.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(3)), .onLabThreads, .heavyTraffic)
 struct TunnelFailoverTests {
     static let streamPort = 9000
 

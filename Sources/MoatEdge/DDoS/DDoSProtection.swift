@@ -9,7 +9,7 @@ import Synchronization
 /// DDoS protection on this edge, without waiting for core:
 /// - as a config applier it loads the managed rules and the sampling rule (`inet moat_ddos`);
 /// - as a service it reads the sampled packets from NFLOG on a thread of its own, judges every
-///   destination ten times a second, and on an attack installs the fingerprint's drop rule
+///   destination ten times a second on another, and on an attack installs the fingerprint's drop rule
 ///   (`inet moat_mitigate`), keeps it while the attack lasts and lets it expire after it;
 /// - attack events go to core as they happen (`attackReports`).
 package final class DDoSProtection: ConfigApplier, Service, MetricsTextSource, AttackEventSource {
@@ -40,7 +40,7 @@ package final class DDoSProtection: ConfigApplier, Service, MetricsTextSource, A
     private let started = ContinuousClock.now
     private let prepared = Mutex<[Int: (text: String, ruleset: ManagedRuleset)]>([:])
     private let loadedText = Mutex<String?>(nil)
-    /// Tells the NFLOG thread to stop.
+    /// Tells the NFLOG and judging threads to stop.
     private let stopping = Atomic<Bool>(false)
 
     package init(options: Options = .init(), nft: Nft = Nft(), logger: Logger) throws {
@@ -94,13 +94,23 @@ package final class DDoSProtection: ConfigApplier, Service, MetricsTextSource, A
         let thread = Thread { [self] in self.read(socket) }
         thread.name = "moat-ddos-nflog"
         thread.start()
+        // Judging runs `nft`, which blocks: on a thread of its own it neither waits for the
+        // shared pool (busy serving the API) nor holds it up.
+        let judge = Thread { [self] in self.judge() }
+        judge.name = "moat-ddos-judge"
+        judge.start()
         defer { stopping.store(true, ordering: .relaxed) }
-        // Shutdown cancels the loop: a clean stop, not an error.
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: self.options.tick)
-                self.tick()
-            }
+        // Shutdown ends the wait: a clean stop, not an error.
+        try? await gracefulShutdown()
+    }
+
+    /// The judging thread: a tick every `options.tick` until stopped.
+    private func judge() {
+        let interval = options.tick.components
+        let micros = interval.seconds * 1_000_000 + interval.attoseconds / 1_000_000_000_000
+        while !stopping.load(ordering: .relaxed) {
+            usleep(UInt32(max(1_000, micros)))
+            tick()
         }
     }
 
