@@ -16,11 +16,7 @@ struct BGPEdgeTests {
     static let route = TunnelLab.originPrefix
 
     static func canRun(_ test: String) -> Bool {
-        guard SystemUser.isRoot, Nft.isInstalled, Command.isInstalled("bird"), Command.isInstalled("birdc") else {
-            print("BGPEdgeTests.\(test) skipped: needs root, nftables and BIRD 2 (apt-get install nftables bird2) for namespaces and the upstream router")
-            return false
-        }
-        return true
+        Requirements(Requirements.nft, ["bird": "bird2", "birdc": "bird2"]).met("BGPEdgeTests.\(test)")
     }
 
     /// BIRD in the client namespace: the upstream router at 198.18.1.2, AS 64512, waiting for

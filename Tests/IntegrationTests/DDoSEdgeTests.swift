@@ -12,11 +12,7 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(4)), .onLabThreads, .heavyTraffic)
 struct DDoSEdgeTests {
     static func canRun(_ test: String) -> Bool {
-        guard SystemUser.isRoot, Nft.isInstalled, Command.isInstalled("hping3"), FileManager.default.isExecutableFile(atPath: Lab.python) else {
-            print("DDoSEdgeTests.\(test) skipped: needs root, nftables, hping3 and \(Lab.python) (apt-get install nftables hping3 python3)")
-            return false
-        }
-        return true
+        Requirements(Requirements.nft, Requirements.python, ["hping3": "hping3", "tcpdump": "tcpdump"]).met("DDoSEdgeTests.\(test)")
     }
 
     /// The protected host: a TCP service answering each request, and a UDP echo.
@@ -83,7 +79,7 @@ struct DDoSEdgeTests {
         guard Self.canRun("floodsAreDetectedMitigatedAndExpireWhileLegitimateTrafficKeepsWorking") else { return }
         try await withLab(base: "moatddos") { lab in
             let net = try DDoSEdgeLab(lab: lab, hostAddresses: Self.floods.map(\.target), firewall: true)
-            let (outside, edge, scripts, account) = (net.outside, net.edge, net.scripts, net.account)
+            let (outside, scripts, account) = (net.outside, net.scripts, net.account)
             let moat = net.moat
             let settings = try moat(["ddos", "set", "--sample-rate", "32", "--pps", "2000", "--cooldown", "3"])
             #expect(settings.succeeded, "\(settings.stderr)")

@@ -13,10 +13,7 @@ import Glibc
 @Suite(.serialized, .timeLimit(.minutes(3)), .onLabThreads)
 struct EdgeSyncAcrossNamespacesTests {
     @Test func anEdgeInItsOwnNamespaceSyncsFromCore() async throws {
-        guard SystemUser.isRoot, Command.isInstalled("ip"), Command.isInstalled("curl") else {
-            print("EdgeSyncAcrossNamespacesTests skipped: needs root, iproute2 and curl to build network namespaces")
-            return
-        }
+        guard Requirements(Requirements.ip, ["curl": "curl"]).met("EdgeSyncAcrossNamespacesTests") else { return }
         let data = MoatBinary.temporaryDirectory("netns")
         defer { try? FileManager.default.removeItem(at: data) }
         let moat = MoatBinary.path

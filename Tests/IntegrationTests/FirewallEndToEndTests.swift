@@ -13,10 +13,7 @@ import Glibc
 @Suite(.serialized, .timeLimit(.minutes(3)), .onLabThreads)
 struct FirewallEndToEndTests {
     @Test func aBlockRuleTakesEffectWithinASecond() async throws {
-        guard SystemUser.isRoot, Nft.isInstalled, Command.isInstalled("ping") else {
-            print("FirewallEndToEndTests skipped: needs root, nftables (nft) and iputils-ping to build namespaces and program nftables")
-            return
-        }
+        guard Requirements(Requirements.nft, ["ping": "iputils-ping"]).met("FirewallEndToEndTests") else { return }
         let data = MoatBinary.temporaryDirectory("fw-e2e")
         defer { try? FileManager.default.removeItem(at: data) }
         let moat = MoatBinary.path

@@ -20,10 +20,7 @@ struct FirewallKernelTests {
     static let packetsPerRuleset = 1_000
 
     @Test func evaluatorAgreesWithTheKernel() async throws {
-        guard SystemUser.isRoot, Command.isInstalled("ip"), Command.isInstalled("nft") else {
-            print("FirewallKernelTests skipped: needs root, iproute2 and nftables to send packets through nftables in a network namespace")
-            return
-        }
+        guard Requirements(Requirements.ip, Requirements.nft).met("FirewallKernelTests") else { return }
         let seed = ProcessInfo.processInfo.environment["MOAT_FIREWALL_SEED"].flatMap { UInt64($0) }
             ?? UInt64.random(in: 0..<(1 << 48))
         var random = SeededRandom(state: seed)

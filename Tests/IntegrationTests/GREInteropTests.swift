@@ -15,11 +15,8 @@ struct GREInteropTests {
     /// ICMP and UDP through a tunnel, captured on the underlay: tshark dissects every packet as
     /// GRE carrying IPv4, finds nothing malformed and no error, and sees the inner messages.
     @Test func tsharkDissectsTunnelTraffic() async throws {
-        guard SystemUser.isRoot, Nft.isInstalled, Command.isInstalled("tcpdump"), Command.isInstalled("tshark"),
-              FileManager.default.isExecutableFile(atPath: Lab.python) else {
-            print("GREInteropTests.tsharkDissectsTunnelTraffic skipped: needs root, nft, tcpdump, tshark and \(Lab.python) (apt-get install nftables tcpdump tshark python3)")
-            return
-        }
+        guard Requirements(Requirements.nft, Requirements.python, ["tcpdump": "tcpdump", "tshark": "tshark"])
+            .met("GREInteropTests.tsharkDissectsTunnelTraffic") else { return }
         try await withLab { lab in
             let net = try TunnelLab(lab: lab, moat: MoatBinary.path, tunnelCount: 1)
             let tunnel = net.tunnels[0]
@@ -78,11 +75,9 @@ struct GREInteropTests {
     /// GRE-encapsulated and correct. The other way, the endpoint's kernel pings through the
     /// tunnel, scapy decapsulates Moat's packets and answers, and the ping succeeds.
     @Test func aScapyPeerAndTheGREEndpointUnderstandEachOther() async throws {
-        guard SystemUser.isRoot, FileManager.default.isExecutableFile(atPath: Lab.python),
-              (try? Command.run(Lab.python, ["-c", "import scapy.layers.l2"], timeout: .seconds(30)).succeeded) == true else {
-            print("GREInteropTests.aScapyPeerAndTheGREEndpointUnderstandEachOther skipped: needs root and scapy for \(Lab.python) (apt-get install python3-scapy)")
-            return
-        }
+        guard Requirements(Requirements.python).met("GREInteropTests.aScapyPeerAndTheGREEndpointUnderstandEachOther") else { return }
+        let scapy = try Command.run(Lab.python, ["-c", "import scapy.layers.l2"], timeout: .seconds(30))
+        try #require(scapy.succeeded, "scapy for \(Lab.python) (python3-scapy; scripts/test installs it): \(scapy.stderr)")
         try await withLab { lab in
             let peer = try lab.addNamespace("peer")
             let router = try lab.addNamespace("router")

@@ -19,11 +19,7 @@ struct LabWalkthroughTests {
     static let nameBase = "moattlab"
 
     static func canRun(_ test: String) -> Bool {
-        guard SystemUser.isRoot, EdgeNetworkLab.missingPackages().isEmpty else {
-            print("LabWalkthroughTests.\(test) skipped: needs root and \(EdgeNetworkLab.missingPackages().map(\.package).joined(separator: " ")) for moat lab")
-            return false
-        }
-        return true
+        Requirements(Dictionary(EdgeNetworkLab.packages) { first, _ in first }).met("LabWalkthroughTests.\(test)")
     }
 
     /// `moat lab …` with the test's own state directory and namespace names.

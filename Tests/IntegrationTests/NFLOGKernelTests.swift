@@ -17,11 +17,7 @@ struct NFLOGKernelTests {
     static let every6 = IPAddress(NFLOGKernelLab.every6)!
 
     static func canRun(_ test: String) -> Bool {
-        guard SystemUser.isRoot, Command.isInstalled("ip"), Command.isInstalled("nft"), Command.isInstalled("ping") else {
-            print("NFLOGKernelTests.\(test) skipped: needs root, iproute2, nftables and ping to log packets to NFLOG in a network namespace")
-            return false
-        }
-        return true
+        Requirements(Requirements.ip, Requirements.nft, ["ping": "iputils-ping"]).met("NFLOGKernelTests.\(test)")
     }
 
     /// A lab with the reader running; the reader is stopped and the lab torn down after `body`.

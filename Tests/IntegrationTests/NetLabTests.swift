@@ -270,18 +270,7 @@ struct NetLabTests {
 
     /// Prints the one line saying why a lab test skips, and returns false, when it cannot run.
     private func labCanRun(_ test: String = #function) -> Bool {
-        var missing: [String] = []
-        if !SystemUser.isRoot {
-            missing.append("root to create network namespaces (euid is \(SystemUser.effectiveUserID))")
-        }
-        if !Command.isInstalled("ip") { missing.append("iproute2 (ip)") }
-        if !Command.isInstalled("ping") { missing.append("iputils-ping (ping)") }
-        if !Command.isInstalled("sysctl") { missing.append("procps (sysctl)") }
-        guard missing.isEmpty else {
-            print("NetLabTests.\(test) skipped: needs \(missing.joined(separator: ", "))")
-            return false
-        }
-        return true
+        Requirements(Requirements.ip, ["ping": "iputils-ping", "sysctl": "procps"]).met("NetLabTests.\(test)")
     }
 
     private func temporaryLogPath() -> String {

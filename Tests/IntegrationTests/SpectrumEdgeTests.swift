@@ -10,11 +10,7 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(3)), .onLabThreads)
 struct SpectrumEdgeTests {
     static func canRun(_ test: String) -> Bool {
-        guard SystemUser.isRoot, Nft.isInstalled, Command.isInstalled("haproxy"), FileManager.default.isExecutableFile(atPath: Lab.python) else {
-            print("SpectrumEdgeTests.\(test) skipped: needs root, nftables, haproxy and \(Lab.python) (apt-get install nftables haproxy python3)")
-            return false
-        }
-        return true
+        Requirements(Requirements.nft, Requirements.python, ["haproxy": "haproxy"]).met("SpectrumEdgeTests.\(test)")
     }
 
     static let echo = """

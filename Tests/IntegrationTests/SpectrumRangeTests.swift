@@ -17,11 +17,7 @@ struct SpectrumRangeTests {
     static let nameBase = "moattrng"
 
     static func canRun(_ test: String) -> Bool {
-        guard SystemUser.isRoot, Nft.isInstalled, FileManager.default.isExecutableFile(atPath: Lab.python) else {
-            print("SpectrumRangeTests.\(test) skipped: needs root (TPROXY, namespaces), nftables and \(Lab.python) (apt-get install nftables python3)")
-            return false
-        }
-        return true
+        Requirements(Requirements.nft, Requirements.python).met("SpectrumRangeTests.\(test)")
     }
 
     /// Answers on TCP and UDP ports FIRST..LAST of HOST with what it saw: its own port, and the
@@ -155,11 +151,8 @@ struct SpectrumRangeTests {
     /// `moat up` as root but without CAP_NET_ADMIN (`setpriv` drops it from the bounding set):
     /// the single-port app is served, the ranged one is not, and its status in core says why.
     @Test func withoutNetAdminSinglePortsServeAndTheRangeSaysWhyItIsNot() async throws {
-        guard Self.canRun("withoutNetAdminSinglePortsServeAndTheRangeSaysWhyItIsNot") else { return }
-        guard Command.isInstalled("setpriv") else {
-            print("SpectrumRangeTests.withoutNetAdminSinglePortsServeAndTheRangeSaysWhyItIsNot skipped: needs setpriv (apt-get install util-linux)")
-            return
-        }
+        guard Requirements(Requirements.nft, Requirements.python, ["setpriv": "util-linux"])
+            .met("SpectrumRangeTests.withoutNetAdminSinglePortsServeAndTheRangeSaysWhyItIsNot") else { return }
         try await withLab(base: Self.nameBase) { lab in
             let edge = try lab.addNamespace("edge")
             let data = lab.logDirectory + "/moat-data"

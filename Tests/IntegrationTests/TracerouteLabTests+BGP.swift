@@ -5,11 +5,8 @@ import Testing
 
 extension TracerouteLabTests {
     @Test func hopsTakeTheOriginASFromTheEdgesBGPTable() async throws {
-        guard Self.canRun("hopsTakeTheOriginASFromTheEdgesBGPTable") else { return }
-        guard Command.isInstalled("bird") else {
-            print("TracerouteLabTests.hopsTakeTheOriginASFromTheEdgesBGPTable skipped: needs BIRD (scripts/test installs it)")
-            return
-        }
+        guard Requirements(Requirements.ip, Requirements.nft, ["traceroute": "traceroute", "bird": "bird2"])
+            .met("TracerouteLabTests.hopsTakeTheOriginASFromTheEdgesBGPTable") else { return }
         let data = MoatBinary.temporaryDirectory("traceroute")
         defer { try? FileManager.default.removeItem(at: data) }
         try await withLab { lab in

@@ -9,11 +9,7 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(4)), .onLabThreads)
 struct TracerouteLabTests {
     static func canRun(_ test: String) -> Bool {
-        guard SystemUser.isRoot, Command.isInstalled("ip"), Nft.isInstalled, Command.isInstalled("traceroute") else {
-            print("TracerouteLabTests.\(test) skipped: needs root, iproute2, nftables and Debian's traceroute (scripts/test installs them)")
-            return false
-        }
-        return true
+        Requirements(Requirements.ip, Requirements.nft, ["traceroute": "traceroute"]).met("TracerouteLabTests.\(test)")
     }
 
     /// Hop number → the addresses Moat saw at it.

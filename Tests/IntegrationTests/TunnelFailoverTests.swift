@@ -16,11 +16,7 @@ struct TunnelFailoverTests {
     static let streamPort = 9000
 
     static func canRun(_ test: String) -> Bool {
-        guard SystemUser.isRoot, Nft.isInstalled, FileManager.default.isExecutableFile(atPath: Lab.python) else {
-            print("TunnelFailoverTests.\(test) skipped: needs root, nftables (nft) and \(Lab.python) to build namespaces, cut tunnels and run the stream")
-            return false
-        }
-        return true
+        Requirements(Requirements.nft, Requirements.python).met("TunnelFailoverTests.\(test)")
     }
 
     /// Tunnel 1 (priority 100) carries the stream until its GRE is dropped on the customer side;
@@ -51,9 +47,11 @@ struct TunnelFailoverTests {
             let sender = try lab.startStreamSender(in: net.client, to: TunnelLab.originAddress, port: Self.streamPort,
                                                    rate: 1000, count: 120_000)
 
-            // 1. The lowest priority carries everything.
+            // 1. The lowest priority carries everything. (The floors are half the nominal rate: the
+            // sender is a Python loop sharing two cores with the rest of the suite; the routing is
+            // proven by the other tunnels carrying nothing.)
             let steady = try net.carriedDuring { sleep(1) }
-            #expect(steady[first, default: 0] >= 800 && steady[second] == 0 && lossy.allSatisfy { steady[$0] == 0 },
+            #expect(steady[first, default: 0] >= 500 && steady[second] == 0 && lossy.allSatisfy { steady[$0] == 0 },
                     "before the cut, per tunnel: \(Self.show(steady))")
 
             // 2. Tunnel 1's GRE dies on the customer side: the stream moves to tunnel 2.
@@ -65,7 +63,7 @@ struct TunnelFailoverTests {
             }
             try net.waitForHealth([first: "down", second: "healthy"], timeout: .seconds(5))
             let cutOff = try net.carriedDuring { sleep(2) }
-            #expect(cutOff[first] == 0 && cutOff[second, default: 0] >= 1600, "while tun1 is cut, per tunnel: \(Self.show(cutOff))")
+            #expect(cutOff[first] == 0 && cutOff[second, default: 0] >= 1000, "while tun1 is cut, per tunnel: \(Self.show(cutOff))")
 
             // 3. Tunnel 1 works again: it recovers through degraded, and the stream comes back
             //    to it only when it is healthy.
@@ -77,7 +75,7 @@ struct TunnelFailoverTests {
             }
             try net.waitForHealth([first: "healthy", second: "healthy"], timeout: .seconds(5))
             let settled = try net.carriedDuring { sleep(2) }
-            #expect(settled[first, default: 0] >= 1600 && settled[second] == 0, "after the return, per tunnel: \(Self.show(settled))")
+            #expect(settled[first, default: 0] >= 1000 && settled[second] == 0, "after the return, per tunnel: \(Self.show(settled))")
 
             sender.stop()
             usleep(300_000)

@@ -88,11 +88,14 @@ package final class EdgeNetworkLab: @unchecked Sendable {
 
     static func address(_ network: CIDR, _ n: Int) -> String { "\(network.host(n))/\(network.length)" }
 
-    /// The Debian packages `moat lab up` needs, as (program, package), missing ones only.
+    /// The programs `moat lab up` needs and their Debian packages, as (program, package).
+    package static let packages = [("ip", "iproute2"), ("bird", "bird2"), ("birdc", "bird2"), ("nft", "nftables"), ("sysctl", "procps"),
+                                   ("curl", "curl"), ("/usr/bin/python3", "python3")]
+
+    /// ``packages`` whose program is missing.
     package static func missingPackages() -> [(program: String, package: String)] {
-        let needed = [("ip", "iproute2"), ("bird", "bird2"), ("birdc", "bird2"), ("nft", "nftables"), ("sysctl", "procps"), ("curl", "curl")]
-        var missing = needed.filter { !Command.isInstalled($0.0) }
-        if !FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") { missing.append(("/usr/bin/python3", "python3")) }
-        return missing
+        packages.filter { program, _ in
+            program.hasPrefix("/") ? !FileManager.default.isExecutableFile(atPath: program) : !Command.isInstalled(program)
+        }
     }
 }
