@@ -56,6 +56,13 @@ import Testing
         ("ip.src in $office", ["ip saddr @list_acme_office_v4 counter drop", "ip6 saddr @list_acme_office_v6 counter drop"]),
         ("not ip.dst in $office", ["ip6 daddr != @list_acme_office_v6 counter drop", "ip daddr != @list_acme_office_v4 counter drop"]),
         ("tcp.dstport != 22", ["tcp dport != 22 counter drop"]),
+        // nft 1.0.6 would fuse two `!=` on adjacent fields into one "(type, code) != (0, 3)": the
+        // second is masked, which nft compares on its own.
+        ("icmpv6.type != 0 and icmpv6.code != 3", ["icmpv6 type != 0 icmpv6 code & 0xff != 3 counter drop"]),
+        ("tcp.srcport != 1 and not tcp.dstport in {22 80}", ["tcp sport != 1 tcp dport & 0xffff != 22 tcp dport & 0xffff != 80 counter drop"]),
+        ("ip.src != 192.0.2.1 and ip.dst != 192.0.2.2", ["ip saddr != 192.0.2.1 ip daddr & 255.255.255.255 != 192.0.2.2 counter drop"]),
+        // A prefix is compared under its mask already: nothing to fuse.
+        ("ip.src != 10.0.0.0/8 and ip.dst != 192.0.2.2", ["ip saddr != 10.0.0.0/8 ip daddr != 192.0.2.2 counter drop"]),
         ("not (ip.ttl < 10 and ip.proto == udp)", [
             "ip ttl >= 10 counter drop", "ip6 hoplimit >= 10 counter drop", "meta l4proto != 17 counter drop",
         ]),

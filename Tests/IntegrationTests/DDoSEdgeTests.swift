@@ -151,6 +151,8 @@ struct DDoSEdgeTests {
 
                 #expect(await net.exited(hping, within: .seconds(10)))
                 let floodEnd = Date()
+                let sent = MoatBinary.log(hping).split(separator: "\n").first { $0.contains("packets transmitted") } ?? "no statistics"
+                print("DDoSEdgeTests: \(flood.name): hping3 ran \(Self.seconds(floodEnd, after: launched)): \(sent)")
                 var final: [String: Any] = [:]
                 if pinned {
                     try await net.wait("\(flood.name): the pinned attack ends", timeout: .seconds(20)) {

@@ -89,6 +89,9 @@ struct NftAtom: Hashable, Sendable {
     var factOnly: Bool
     /// The constant set the statement ends with, and the text before it (`tcp dport != `).
     var literal: Literal?
+    /// For an unmasked `!=` on a header field: the same test with a full-width mask
+    /// (`tcp dport & 0xffff != 22`), which nft cannot fuse with a neighbour; see ``render(_:sets:)``.
+    var unfused: String?
 
     struct Literal: Hashable, Sendable {
         var head: String
@@ -116,6 +119,20 @@ struct NftAtom: Hashable, Sendable {
     func rendered(_ sets: inout NftSharedSets) -> String {
         guard let literal else { return text }
         return literal.head + "@" + sets.name(for: literal.set)
+    }
+
+    /// A conjunction's statements as they go into the table. nft 1.0.6 fuses a run of `!=`
+    /// tests on adjacent header fields into one comparison of the fields together:
+    /// `icmpv6 type != 0 icmpv6 code != 3` becomes "(type, code) != (0, 3)", which holds for
+    /// type 128 code 3. So every such test after the first is written with a full-width mask,
+    /// which nft compares on its own.
+    static func render(_ conjunction: [NftAtom], sets: inout NftSharedSets) -> [String] {
+        var inequalities = 0
+        return conjunction.map { atom in
+            guard let unfused = atom.unfused else { return atom.rendered(&sets) }
+            inequalities += 1
+            return inequalities == 1 ? atom.rendered(&sets) : unfused
+        }
     }
 
     static func family(_ family: Packet.Family) -> NftAtom {

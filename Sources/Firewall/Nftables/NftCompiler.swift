@@ -154,7 +154,7 @@ package struct NftCompiler: Sendable {
             var lines: [String] = []
             for conjunction in dnf {
                 for action in actions where translation.facts(of: conjunction + [action.guard]) != nil {
-                    lines.append(line(conjunction.map { $0.rendered(&shared) } + [action.text, comment]))
+                    lines.append(line(NftAtom.render(conjunction, sets: &shared) + [action.text, comment]))
                 }
             }
             return lines
@@ -163,7 +163,7 @@ package struct NftCompiler: Sendable {
         let actor = matcher + ".act"
         program.chains.append(NftChain(name: actor, rules: actions.map { line([$0.text, comment]) }))
         program.chains.append(NftChain(name: matcher, rules: dnf.map { conjunction in
-            line(conjunction.map { $0.rendered(&shared) } + ["goto \(actor)"])
+            line(NftAtom.render(conjunction, sets: &shared) + ["goto \(actor)"])
         }))
         return ["jump \(matcher)"]
     }

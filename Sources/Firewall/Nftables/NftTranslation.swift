@@ -122,7 +122,9 @@ struct NftTranslation {
             switch test.condition {
             case .addressIn(let prefixes, let negated):
                 let set = NftSetLiteral(key: load, elements: NftSyntax.elements(prefixes), interval: true)
-                return setMatch(load, set: set, negated: negated, facts: facts)
+                // A prefix is already compared under its mask; a single address gets all ones.
+                let allOnes = family == .ipv4 ? "255.255.255.255" : "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
+                return setMatch(load, set: set, negated: negated, facts: facts, fullMask: allOnes)
             case .list(let name, let negated):
                 let set = NftLists.setName(account: account, list: name, family: family)
                 return [[NftAtom("\(load) \(negated ? "!= " : "")@\(set)", facts)]]
@@ -140,13 +142,19 @@ struct NftTranslation {
     /// one `!=` per element, all in the same conjunction. Protocol sets stay sets: they carry
     /// the facts that prune.
     private func setMatch(_ expression: String, set: NftSetLiteral, negated: Bool, bitmask: Bool = false,
-                          facts: NftFacts, factOnly: Bool = false) -> NftDNF {
+                          facts: NftFacts, factOnly: Bool = false, fullMask: String? = nil) -> NftDNF {
         guard set.elements.count == 1 || (negated && !factOnly && set.elements.count <= Self.inlineNegated) else {
             return [[NftAtom("\(expression) \(negated ? "!= " : "")", set: set, facts, factOnly: factOnly)]]
         }
         // A bare value on a bitmask type means "any of these bits": equality is spelled out.
         let head = "\(expression) \(negated ? "!= " : bitmask ? "== " : "")"
-        return [set.elements.map { NftAtom(head + $0, facts, factOnly: factOnly) }]
+        return [set.elements.map { element in
+            var atom = NftAtom(head + element, facts, factOnly: factOnly)
+            if negated, let fullMask, !element.contains("/"), !element.contains("-") {
+                atom.unfused = "\(expression) & \(fullMask) != \(element)"
+            }
+            return atom
+        }]
     }
 
     /// One load's conjunctions: none when it cannot match; a bare family statement when it always does.
@@ -168,7 +176,11 @@ struct NftTranslation {
             if protocolFact && op == .equal { facts.proto = UInt8(shifted) }
             if protocolFact && op == .notEqual { facts.notProtos = [UInt8(shifted)] }
             let symbol = op == .equal && test.mask == nil && !load.bitmask ? "" : op.rawValue + " "
-            return [[NftAtom("\(expression) \(symbol)\(format(shifted))", facts, factOnly: protocolFact)]]
+            var atom = NftAtom("\(expression) \(symbol)\(format(shifted))", facts, factOnly: protocolFact)
+            if op == .notEqual, test.mask == nil, let fullMask = fullMask(test, load) {
+                atom.unfused = "\(expression) & \(fullMask) != \(format(shifted))"
+            }
+            return [[atom]]
         case .numberIn(let ranges, let negated):
             let shifted = ranges.compactMap { range -> ClosedRange<UInt64>? in
                 guard range.upperBound >= load.bias else { return nil }
@@ -194,9 +206,17 @@ struct NftTranslation {
             }
             let elements = NftSyntax.elements(shifted, format: format)
             let set = NftSetLiteral(key: load.expression, elements: elements, interval: elements.contains { $0.contains("-") })
-            return setMatch(expression, set: set, negated: negated, facts: facts, factOnly: factOnly)
+            return setMatch(expression, set: set, negated: negated, facts: facts, factOnly: factOnly,
+                            fullMask: test.mask == nil ? fullMask(test, load) : nil)
         default:
             return []
         }
+    }
+
+    /// All ones over a header field's width (`0xffff` for a port), for ``NftAtom/unfused``;
+    /// nil for `meta` keys, which nft never fuses.
+    private func fullMask(_ test: CheckedTest, _ load: NftLoad) -> String? {
+        guard !load.expression.hasPrefix("meta "), case .number(let bits) = test.row.type else { return nil }
+        return NftSyntax.number(bits >= 64 ? .max : (1 << UInt64(bits)) - 1, hex: true)
     }
 }
