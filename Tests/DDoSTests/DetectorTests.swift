@@ -52,6 +52,41 @@ import Testing
         }
     }
 
+    /// The window that crosses the threshold still holds the normal traffic from before the
+    /// flood; the fingerprint waits for samples taken since the detection, and so names the flood.
+    @Test func theFingerprintComesFromSamplesTakenSinceTheDetection() throws {
+        var random = Samples.Random(state: 7)
+        var options = Detector.Options()
+        options.sampleRate = 32
+        var detector = Detector(options: options, targets: Samples.prefixes())
+        // 640 packets/s of normal traffic (20 samples/s) with nothing before it to learn from,
+        // then a 12,800 packets/s ICMP flood (400 samples/s) beside it.
+        #expect(Self.run(&detector, from: 0, to: 1, perSecond: 20, random: &random, Samples.normal).isEmpty)
+        var time = 1.0
+        var nextTick = 1.1
+        var fingerprint: AttackFingerprint?
+        var detectedAt: Double?
+        while time < 3, fingerprint == nil {
+            detector.record(random.below(400 + 20) < 20 ? Samples.normal(&random) : Samples.icmpFlood(&random), at: time)
+            time += 1.0 / 420
+            guard nextTick <= time else { continue }
+            if case .started? = detector.tick(at: nextTick).first { detectedAt = nextTick }
+            if detectedAt != nil {
+                // Not before there are samples of the attack's own.
+                if let (attack, baseline) = detector.fingerprintSamples(of: Samples.victim, at: nextTick) {
+                    #expect(attack.count >= options.fingerprintSamples || nextTick - detectedAt! >= options.fingerprintWait)
+                    fingerprint = Fingerprinter.fingerprint(target: Samples.victim, attack: attack, baseline: baseline)
+                }
+            } else {
+                #expect(detector.fingerprintSamples(of: Samples.victim, at: nextTick) == nil)
+            }
+            nextTick += 0.1
+        }
+        let found = try #require(fingerprint)
+        #expect(found.protocolNumber == 1 && found.icmpType == 8, "\(found.nftMatch)")
+        #expect(time - 1 < 1, "the fingerprint took \(time - 1) s")
+    }
+
     @Test func normalTrafficAboveTheThresholdIsJudgedByItsBaseline() {
         var random = Samples.Random(state: 2)
         var options = Detector.Options()

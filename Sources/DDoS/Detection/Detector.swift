@@ -23,6 +23,11 @@ package struct Detector: Sendable {
         package var quietPeriod = 3.0
         /// A destination not seen for this long is forgotten (never while attacked).
         package var idleSeconds = 30.0
+        /// The fingerprint waits for this many samples taken since the detection, or for
+        /// `fingerprintWait` seconds: the window that crossed the threshold still holds the
+        /// normal traffic from before the attack.
+        package var fingerprintSamples = 48
+        package var fingerprintWait = 0.5
 
         package init() {}
     }
@@ -151,12 +156,19 @@ package struct Detector: Sendable {
 
     package func isAttacked(_ address: IPAddress) -> Bool { table[address]?.attack != nil }
 
-    /// Samples for a fingerprint: the attack's (the last window before `now`) and the
-    /// destination's normal traffic (older than `baselineGap` before the attack began).
-    package func samples(of address: IPAddress, at now: Double, baselineGap: Double = 2) -> (attack: [PacketSample], baseline: [PacketSample]) {
-        guard let state = table[address] else { return ([], []) }
-        let start = state.attack?.since ?? now
-        return (state.recent.samples { $0 > now - RateWindow.seconds }, state.normal.samples { $0 < start - baselineGap })
+    /// Samples for an attacked destination's fingerprint, once there are enough: the attack's
+    /// own, taken since it was detected (`fingerprintSamples` of them, or what came within
+    /// `fingerprintWait`, or for a slow attack the last window), and the destination's normal
+    /// traffic (older than `baselineGap` before the attack began). Nil until then, and for a
+    /// destination not under attack.
+    package func fingerprintSamples(of address: IPAddress, at now: Double, baselineGap: Double = 2)
+        -> (attack: [PacketSample], baseline: [PacketSample])? {
+        guard let state = table[address], let attack = state.attack else { return nil }
+        let since = state.recent.samples { $0 >= attack.since }
+        let baseline = state.normal.samples { $0 < attack.since - baselineGap }
+        if since.count >= options.fingerprintSamples { return (since, baseline) }
+        guard now - attack.since >= options.fingerprintWait else { return nil }
+        return (since.count >= options.minimumSamples ? since : state.recent.samples { $0 > now - RateWindow.seconds }, baseline)
     }
 
     package var trackedCount: Int { table.count }

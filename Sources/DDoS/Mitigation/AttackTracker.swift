@@ -53,10 +53,10 @@ package struct AttackTracker: Sendable {
 
     package func attackID(of target: IPAddress) -> String? { byTarget[target] }
 
-    /// The detector saw an attack start.
+    /// The detector saw an attack start (at `detectedAt`, by default now), and it has a fingerprint now.
     package mutating func detected(id: String, target: IPAddress, in protected: ProtectedTargets.Target, rates: Detector.Rates,
-                                   fingerprint: AttackFingerprint, at now: Date) -> [Action] {
-        var attack = Attack(id: id, accountID: protected.accountID, target: target, prefix: protected.prefix, startedAt: now,
+                                   fingerprint: AttackFingerprint, detectedAt: Date? = nil, at now: Date) -> [Action] {
+        var attack = Attack(id: id, accountID: protected.accountID, target: target, prefix: protected.prefix, startedAt: detectedAt ?? now,
                             fingerprint: fingerprint, peakPacketsPerSecond: Int(rates.packetsPerSecond), peakBitsPerSecond: Int(rates.bitsPerSecond))
         var actions: [Action] = []
         if protected.automaticMitigation {

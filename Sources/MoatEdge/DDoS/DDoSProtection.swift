@@ -26,6 +26,8 @@ package final class DDoSProtection: ConfigApplier, Service, MetricsTextSource, A
     struct State {
         var detector: Detector
         var tracker = AttackTracker()
+        /// Attacks detected and waiting for their fingerprint's samples.
+        var pending: [IPAddress: (protected: ProtectedTargets.Target, rates: Detector.Rates, detectedAt: Date)] = [:]
         /// Samples whose packet did not parse.
         var unparsed = 0
     }
@@ -153,12 +155,18 @@ package final class DDoSProtection: ConfigApplier, Service, MetricsTextSource, A
             for event in state.detector.tick(at: now) {
                 switch event {
                 case .started(let target, let protected, let rates):
-                    let (attack, baseline) = state.detector.samples(of: target, at: now)
-                    let fingerprint = Fingerprinter.fingerprint(target: target, attack: attack, baseline: baseline)
-                    actions += state.tracker.detected(id: Self.newID(), target: target, in: protected, rates: rates, fingerprint: fingerprint, at: date)
+                    state.pending[target] = (protected, rates, date)
                 case .ended(let target):
+                    state.pending[target] = nil
                     actions += state.tracker.ended(target, at: date)
                 }
+            }
+            for (target, pending) in state.pending {
+                guard let (attack, baseline) = state.detector.fingerprintSamples(of: target, at: now) else { continue }
+                state.pending[target] = nil
+                let fingerprint = Fingerprinter.fingerprint(target: target, attack: attack, baseline: baseline)
+                actions += state.tracker.detected(id: Self.newID(), target: target, in: pending.protected, rates: pending.rates,
+                                                  fingerprint: fingerprint, detectedAt: pending.detectedAt, at: date)
             }
             for attack in state.tracker.active where attack.status == .active {
                 if let rates = state.detector.rates(of: attack.target) { state.tracker.observed(attack.target, rates: rates, at: date) }
