@@ -234,6 +234,71 @@ struct DDoSEdgeTests {
         }
     }
 
+    /// The managed per-source limits and the fragment policy on real packets: one source pinging
+    /// far over the ICMP limit is held to it while another source's pings all pass; with
+    /// fragments dropped, a ping too big for one packet gets no answer, and allowed again, it does.
+    @Test func perSourceLimitsAndTheFragmentPolicyHoldOnPackets() async throws {
+        guard Self.canRun("perSourceLimitsAndTheFragmentPolicyHoldOnPackets") else { return }
+        try await withLab(base: "moatddos") { lab in
+            let target = "203.0.113.30"
+            let net = try DDoSEdgeLab(lab: lab, hostAddresses: [target], firewall: false)
+            let (outside, account) = (net.outside, net.account)
+            let (heavySource, lightSource) = (DDoSEdgeLab.clientAddress, "198.51.100.11")
+            try lab.exec(in: outside, ["ip", "addr", "add", lightSource + "/24", "dev", "eth0"])
+            // Only the managed rules at work: no automatic mitigation for the account.
+            let quiet = try net.moat(["ddos", "account", "set", "--account", account, "--body", #"{"automatic_mitigation": false}"#])
+            #expect(quiet.succeeded, "\(quiet.stderr)")
+            let set = try net.moat(["ddos", "set", "--managed", #"{"icmp_per_source": 50, "fragments": "drop"}"#])
+            #expect(set.succeeded, "\(set.stderr)")
+            try await net.wait("the ICMP limit and the fragment rule are loaded") {
+                let table = try net.nft("moat_ddos")
+                return table.contains("managed:icmp-per-source") && table.contains("managed:fragments") && table.contains("limit rate over 50/second")
+            }
+            #expect(try lab.run(in: outside, ["ping", "-n", "-c", "1", "-W", "2", "-I", lightSource, target]).succeeded, "the host answers a ping")
+
+            // 400 echo requests in about a second from one source; ten at a calm pace from another.
+            let heavy = try lab.start(in: outside, ["ping", "-n", "-q", "-i", "0.002", "-c", "400", "-W", "1", "-I", heavySource, target])
+            let light = try lab.run(in: outside, ["ping", "-n", "-q", "-i", "0.1", "-c", "10", "-W", "1", "-I", lightSource, target],
+                                    timeout: .seconds(20))
+            #expect(await net.exited(heavy, within: .seconds(20)))
+            let (heavySent, heavyAnswered) = Self.pingCounts(MoatBinary.log(heavy))
+            let (lightSent, lightAnswered) = Self.pingCounts(light.stdout)
+            #expect(lightSent == 10 && lightAnswered == 10, "the calm source: \(light.stdout)")
+            // 50 a second and a burst of 50: at most about 50 + 50 × the flood's duration get through
+            // (ping's own time; a loaded machine stretches it).
+            let seconds = Double(Self.pingMilliseconds(MoatBinary.log(heavy)) ?? 8_000) / 1_000
+            #expect(heavySent == 400 && heavyAnswered >= 20 && Double(heavyAnswered) <= 50 + 50 * (seconds + 1),
+                    "the flooding source, over \(seconds) s: \(MoatBinary.log(heavy))")
+            let limited = Self.counter(try net.nft("moat_ddos"), comment: "managed:icmp-per-source")
+            print("DDoSEdgeTests: ICMP limit 50/s: \(heavyAnswered) of 400 answered over \(seconds) s, \(limited) dropped by the limit; the calm source \(lightAnswered) of 10")
+            #expect(limited >= 400 - heavyAnswered - 5 && limited <= 400 - heavyAnswered, "\(limited) dropped, \(heavyAnswered) of 400 answered")
+
+            // 3,000 bytes do not fit one packet: the fragments are dropped, and the ping gets no answer.
+            let big = ["ping", "-n", "-c", "2", "-i", "0.3", "-W", "1", "-s", "3000", "-I", lightSource, target]
+            #expect(try !lab.run(in: outside, big, timeout: .seconds(10)).succeeded)
+            #expect(Self.counter(try net.nft("moat_ddos"), comment: "managed:fragments") >= 2)
+            let allow = try net.moat(["ddos", "set", "--managed", #"{"fragments": "allow"}"#])
+            #expect(allow.succeeded, "\(allow.stderr)")
+            try await net.wait("the fragment rule is gone") { !(try net.nft("moat_ddos").contains("managed:fragments")) }
+            let allowed = try lab.run(in: outside, big, timeout: .seconds(10))
+            #expect(allowed.succeeded, "fragments allowed: \(allowed.stdout)")
+        }
+    }
+
+    /// How long ping sent, from its summary line ("…, time 2630ms").
+    static func pingMilliseconds(_ output: String) -> Int? {
+        guard let line = output.split(separator: "\n").first(where: { $0.contains("packets transmitted") }),
+              let range = line.range(of: "time ") else { return nil }
+        return Int(line[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// Packets sent and answered, from ping's summary line.
+    static func pingCounts(_ output: String) -> (sent: Int, answered: Int) {
+        guard let line = output.split(separator: "\n").first(where: { $0.contains("packets transmitted") }) else { return (0, 0) }
+        let numbers = line.split(separator: " ").compactMap { Int($0) }
+        return numbers.count >= 2 ? (numbers[0], numbers[1]) : (0, 0)
+    }
+
     static func counter(_ listing: String, comment: String) -> Int {
         for line in listing.split(separator: "\n") where line.contains("comment \"\(comment)\"") {
             if let range = line.range(of: "counter packets ") {
