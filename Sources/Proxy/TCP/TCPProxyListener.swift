@@ -99,12 +99,21 @@ package final class TCPProxyListener: Sendable {
                                 runtime: AppRuntime, lastStatus: ProxyEvent.Status)
         -> EventLoopFuture<(Channel, Int, IPAddress, Int)> {
         guard let next = candidates.first else { return loop.makeFailedFuture(OriginFailure(status: lastStatus)) }
+        // An origin is an address: connect to it directly, not through `connect(host:)`, whose
+        // resolver and Happy Eyeballs timers cost more than the connection itself.
+        let target: SocketAddress
+        do {
+            target = try SocketAddress(ipAddress: "\(next.address)", port: next.port)
+        } catch {
+            runtime.failed(next.index)
+            return connect(candidates.dropFirst(), on: loop, timeout: timeout, runtime: runtime, lastStatus: .originUnreachable)
+        }
         return ClientBootstrap(group: loop)
             .connectTimeout(timeout)
             .channelOption(.autoRead, value: false)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: "\(next.address)", port: next.port)
+            .connect(to: target)
             .map { ($0, next.index, next.address, next.port) }
             .flatMapError { error in
                 runtime.failed(next.index)
@@ -133,8 +142,9 @@ package final class TCPProxyListener: Sendable {
             child.close(promise: nil)
             origin.close(promise: nil)
         }
-        child.setOption(.autoRead, value: true).whenComplete { _ in }
-        origin.setOption(.autoRead, value: true).whenComplete { _ in }
+        // Both channels live on this event loop: their options are set in place.
+        try? child.syncOptions?.setOption(.autoRead, value: true)
+        try? origin.syncOptions?.setOption(.autoRead, value: true)
         child.closeFuture.and(origin.closeFuture).whenComplete { _ in
             event.bytesFromClient = clientSide.bytesRead
             event.bytesToClient = originSide.bytesRead

@@ -137,7 +137,8 @@ final class UDPSessions {
         sessions[key] = session
         runtime.connected(origin.index)
         let ready: EventLoopFuture<Void> = path == .transparent ? bindReply(for: session) : loop.makeSucceededVoidFuture()
-        ready.flatMap { [loop] _ in
+        ready.flatMapThrowing { _ in try SocketAddress(ipAddress: "\(origin.address)", port: origin.port) }
+        .flatMap { [loop] target in
             DatagramBootstrap(group: loop)
                 .channelInitializer { [weak self] channel in
                     guard let self else { return channel.eventLoop.makeSucceededVoidFuture() }
@@ -145,7 +146,7 @@ final class UDPSessions {
                         try channel.pipeline.syncOperations.addHandler(UDPOriginHandler(sessions: self, session: session))
                     }
                 }
-                .connect(host: "\(origin.address)", port: origin.port)
+                .connect(to: target)
         }
         .whenComplete { [weak self] result in
             guard let self else { return }
