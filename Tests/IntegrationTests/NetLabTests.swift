@@ -257,6 +257,13 @@ struct NetLabTests {
         defer { unlink(log) }
         let orphan = try ChildProcess.start("sleep", ["30"], namespace: stale, logPath: log)
         defer { orphan.kill(signal: SIGKILL) }
+        // `ip netns exec` enters the namespace just after the spawn returns: only then is it inside.
+        var inside: [Substring] = []
+        for _ in 0..<250 where !inside.contains("\(orphan.pid)") {
+            inside = try Command.check("ip", ["netns", "pids", stale]).stdout.split(separator: "\n")
+            if !inside.contains("\(orphan.pid)") { usleep(20_000) }
+        }
+        try #require(inside.contains("\(orphan.pid)"), "the orphan never entered \(stale)")
 
         Lab.removeStale()
 
