@@ -285,6 +285,44 @@ struct DDoSEdgeTests {
         }
     }
 
+    /// With `drop_invalid` on, where the host's answers pass back through the edge (as in this
+    /// lab), a lone ACK that belongs to no connection is dropped as out of state, while real
+    /// connections, whose both directions conntrack sees, keep working.
+    @Test func outOfStatePacketsAreDroppedWhereReturnTrafficPassesTheEdge() async throws {
+        guard Self.canRun("outOfStatePacketsAreDroppedWhereReturnTrafficPassesTheEdge") else { return }
+        try await withLab(base: "moatddos") { lab in
+            let target = "203.0.113.31"
+            let net = try DDoSEdgeLab(lab: lab, hostAddresses: [target], firewall: false)
+            let (outside, account) = (net.outside, net.account)
+            let quiet = try net.moat(["ddos", "account", "set", "--account", account, "--body", #"{"automatic_mitigation": false}"#])
+            #expect(quiet.succeeded, "\(quiet.stderr)")
+            let set = try net.moat(["ddos", "set", "--managed", #"{"drop_invalid": true}"#])
+            #expect(set.succeeded, "\(set.stderr)")
+            try await net.wait("the out-of-state rule is loaded") { try net.nft("moat_ddos").contains("managed:out-of-state") }
+
+            let acks = try lab.start(in: outside, ["timeout", "10", "hping3", "-A", "-p", "80", "-c", "5", "-i", "u100000", target])
+            try await net.wait("five lone ACKs are dropped as out of state", timeout: .seconds(10)) {
+                Self.counter(try net.nft("moat_ddos"), comment: "managed:out-of-state") >= 5
+            }
+            #expect(await net.exited(acks, within: .seconds(10)))
+
+            let connections = """
+            import socket
+            ok = 0
+            for _ in range(10):
+                try:
+                    s = socket.create_connection(("\(target)", 80), timeout=2); s.sendall(b"GET\\n"); ok += s.recv(16) == b"ok\\n"; s.close()
+                except OSError:
+                    pass
+            print(ok)
+            """
+            let result = try lab.run(in: outside, [Lab.python, "-c", connections], timeout: .seconds(60))
+            #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "10", "real connections with drop_invalid on: \(result)")
+            let listing = try net.nft("moat_ddos")
+            #expect(Self.counter(listing, comment: "managed:out-of-state") < 5 + 3, "real connections were counted out of state: \(listing)")
+        }
+    }
+
     /// How long ping sent, from its summary line ("…, time 2630ms").
     static func pingMilliseconds(_ output: String) -> Int? {
         guard let line = output.split(separator: "\n").first(where: { $0.contains("packets transmitted") }),
