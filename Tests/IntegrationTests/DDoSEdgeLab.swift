@@ -72,6 +72,16 @@ struct DDoSEdgeLab {
         try lab.run(in: edge, ["env", "MOAT_URL=\(Self.apiURL)", "MOAT_TOKEN=\(token)", MoatBinary.path] + arguments, timeout: .seconds(30))
     }
 
+    /// Only the managed rules at work: no automatic mitigation for the account, and the
+    /// operator's managed rules set to `managed` (JSON).
+    func managedRulesOnly(_ managed: String) throws {
+        for arguments in [["ddos", "account", "set", "--account", account, "--body", #"{"automatic_mitigation": false}"#],
+                          ["ddos", "set", "--managed", managed]] {
+            let result = try moat(arguments)
+            guard result.succeeded else { throw LabError(.processFailed, "moat \(arguments.joined(separator: " ")): \(result.stderr)") }
+        }
+    }
+
     func nft(_ table: String, in namespace: Namespace? = nil) throws -> String {
         try lab.run(in: namespace ?? edge, ["nft", "list", "table", "inet", table]).stdout
     }

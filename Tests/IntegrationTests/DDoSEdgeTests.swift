@@ -243,14 +243,10 @@ struct DDoSEdgeTests {
         try await withLab(base: "moatddos") { lab in
             let target = "203.0.113.30"
             let net = try DDoSEdgeLab(lab: lab, hostAddresses: [target], firewall: false)
-            let (outside, account) = (net.outside, net.account)
+            let outside = net.outside
             let (heavySource, lightSource) = (DDoSEdgeLab.clientAddress, "198.51.100.11")
             try lab.exec(in: outside, ["ip", "addr", "add", lightSource + "/24", "dev", "eth0"])
-            // Only the managed rules at work: no automatic mitigation for the account.
-            let quiet = try net.moat(["ddos", "account", "set", "--account", account, "--body", #"{"automatic_mitigation": false}"#])
-            #expect(quiet.succeeded, "\(quiet.stderr)")
-            let set = try net.moat(["ddos", "set", "--managed", #"{"icmp_per_source": 50, "fragments": "drop"}"#])
-            #expect(set.succeeded, "\(set.stderr)")
+            try net.managedRulesOnly(#"{"icmp_per_source": 50, "fragments": "drop"}"#)
             try await net.wait("the ICMP limit and the fragment rule are loaded") {
                 let table = try net.nft("moat_ddos")
                 return table.contains("managed:icmp-per-source") && table.contains("managed:fragments") && table.contains("limit rate over 50/second")
@@ -294,11 +290,8 @@ struct DDoSEdgeTests {
         try await withLab(base: "moatddos") { lab in
             let target = "203.0.113.31"
             let net = try DDoSEdgeLab(lab: lab, hostAddresses: [target], firewall: false)
-            let (outside, account) = (net.outside, net.account)
-            let quiet = try net.moat(["ddos", "account", "set", "--account", account, "--body", #"{"automatic_mitigation": false}"#])
-            #expect(quiet.succeeded, "\(quiet.stderr)")
-            let set = try net.moat(["ddos", "set", "--managed", #"{"drop_invalid": true}"#])
-            #expect(set.succeeded, "\(set.stderr)")
+            let outside = net.outside
+            try net.managedRulesOnly(#"{"drop_invalid": true}"#)
             try await net.wait("the out-of-state rule is loaded") { try net.nft("moat_ddos").contains("managed:out-of-state") }
 
             let acks = try lab.start(in: outside, ["timeout", "10", "hping3", "-A", "-p", "80", "-c", "5", "-i", "u100000", target])
