@@ -149,9 +149,12 @@ struct ProxyLoopbackTests {
             .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(DatagramCollector(box: received)) } }
             .bind(host: "127.0.0.1", port: 0).get()
         let target = try SocketAddress(ipAddress: "127.0.0.1", port: listener.port)
-        for index in 0..<5 {
-            try await client.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: ByteBuffer(string: "d\(index)"))).get()
-        }
+        // All five in one go on the client's event loop: a test task held up between them for
+        // longer than the idle timeout would otherwise make two sessions.
+        try await client.eventLoop.submit {
+            for index in 0..<5 { client.write(AddressedEnvelope(remoteAddress: target, data: ByteBuffer(string: "d\(index)")), promise: nil) }
+            client.flush()
+        }.get()
         try await Self.waitUntil { received.withLockedValue { $0 }.count == 5 }
         #expect(received.withLockedValue { $0 }.sorted() == ["d0", "d1", "d2", "d3", "d4"])
         try await Self.waitUntil { events.all.count == 1 }
