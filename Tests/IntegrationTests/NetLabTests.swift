@@ -195,13 +195,7 @@ struct NetLabTests {
         let ns = try lab.addNamespace("proc")
         let sleeper = try lab.start(in: ns, ["sleep", "30"])
         #expect(sleeper.isRunning)
-        // `ip netns exec` enters the namespace just after the spawn returns: give it a moment.
-        var inside: [Substring] = []
-        for _ in 0..<100 where !inside.contains("\(sleeper.pid)") {
-            inside = try Command.check("ip", ["netns", "pids", ns.name]).stdout.split(separator: "\n")
-            if !inside.contains("\(sleeper.pid)") { usleep(20_000) }
-        }
-        #expect(inside.contains("\(sleeper.pid)"))
+        #expect(try entered(sleeper, ns.name))
         #expect(Lab.listNamespaces().contains(ns.name))
 
         let start = ContinuousClock.now
@@ -257,13 +251,7 @@ struct NetLabTests {
         defer { unlink(log) }
         let orphan = try ChildProcess.start("sleep", ["30"], namespace: stale, logPath: log)
         defer { orphan.kill(signal: SIGKILL) }
-        // `ip netns exec` enters the namespace just after the spawn returns: only then is it inside.
-        var inside: [Substring] = []
-        for _ in 0..<250 where !inside.contains("\(orphan.pid)") {
-            inside = try Command.check("ip", ["netns", "pids", stale]).stdout.split(separator: "\n")
-            if !inside.contains("\(orphan.pid)") { usleep(20_000) }
-        }
-        try #require(inside.contains("\(orphan.pid)"), "the orphan never entered \(stale)")
+        try #require(try entered(orphan, stale), "the orphan never entered \(stale)")
 
         Lab.removeStale()
 
@@ -274,6 +262,16 @@ struct NetLabTests {
     }
 
     // MARK: - Helpers
+
+    /// Whether `process` is inside `namespace` within 5 s: `ip netns exec` enters it just after
+    /// the spawn returns.
+    private func entered(_ process: ChildProcess, _ namespace: String) throws -> Bool {
+        for _ in 0..<250 {
+            if try Command.check("ip", ["netns", "pids", namespace]).stdout.split(separator: "\n").contains("\(process.pid)") { return true }
+            usleep(20_000)
+        }
+        return false
+    }
 
     /// Prints the one line saying why a lab test skips, and returns false, when it cannot run.
     private func labCanRun(_ test: String = #function) -> Bool {

@@ -24,9 +24,7 @@ struct Requirements {
             print("\(test) skipped: needs root for network namespaces")
             return false
         }
-        let missing = programs.filter { program, _ in
-            program.hasPrefix("/") ? !FileManager.default.isExecutableFile(atPath: program) : !Command.isInstalled(program)
-        }
+        let missing = programs.filter { program, _ in !Command.isInstalled(program) }
         guard missing.isEmpty else {
             let named = missing.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
             Issue.record("\(test) needs \(named): scripts/test installs them")

@@ -108,10 +108,9 @@ package final class DDoSProtection: ConfigApplier, Service, MetricsTextSource, A
 
     /// The judging thread: a tick every `options.tick` until stopped.
     private func judge() {
-        let interval = options.tick.components
-        let micros = interval.seconds * 1_000_000 + interval.attoseconds / 1_000_000_000_000
+        let micros = UInt32(max(0.001, options.tick.timeInterval) * 1_000_000)
         while !stopping.load(ordering: .relaxed) {
-            usleep(UInt32(max(1_000, micros)))
+            usleep(micros)
             tick()
         }
     }

@@ -94,8 +94,6 @@ package final class EdgeNetworkLab: @unchecked Sendable {
 
     /// ``packages`` whose program is missing.
     package static func missingPackages() -> [(program: String, package: String)] {
-        packages.filter { program, _ in
-            program.hasPrefix("/") ? !FileManager.default.isExecutableFile(atPath: program) : !Command.isInstalled(program)
-        }
+        packages.filter { program, _ in !Command.isInstalled(program) }
     }
 }
